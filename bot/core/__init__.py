@@ -1,0 +1,1 @@
+"""The pure core: models, classifier, policy and reply composer. No I/O here."""

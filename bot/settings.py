@@ -1,0 +1,305 @@
+"""Typed, frozen settings: the TOML file plus secrets from the environment.
+
+Only :func:`load_settings` reads anything; it is called once by the composition root. A mistake raises
+:class:`ConfigError` whose message names the file, the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_LANGUAGES = ("id", "en", "th", "tl", "ms", "vi", "zh")
+CREDENTIAL_NAMES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET")
+OPTIONAL_CREDENTIAL_NAMES = ("BEARER_TOKEN",)
+HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+CODE_RE = re.compile(r"^[A-Z]{2,8}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. The message says which file, which key and what to do."""
+
+    def __init__(self, path: Path | str, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{path}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """X API secrets for one account. ``repr`` never shows them."""
+
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        values = (self.api_key, self.api_secret, self.access_token, self.access_token_secret, self.bearer_token)
+        return tuple(v for v in values if v)
+
+
+@dataclass(frozen=True)
+class Account:
+    code: str
+    handle: str
+    country: str
+    languages: tuple[str, ...]
+    default_language: str
+    timezone: str
+    signature: str
+    holding_reply: bool = True
+    approval: bool = False
+    credentials: Credentials | None = field(default=None, repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.credentials is not None
+
+
+@dataclass(frozen=True)
+class Limits:
+    posts_per_15min: int = 50
+    posts_per_24h: int = 1000
+    cost_per_reply_usd: float = 0.01
+    budget_per_24h_usd: float = 10.0
+    max_mention_age_s: float = 2 * 3600
+    author_cooldown_s: float = 24 * 3600
+    rotation_window: int = 50
+    resolved_quiet_s: float = 6 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    accounts: tuple[Account, ...]
+    poll_interval_s: float
+    db_path: Path
+    templates_dir: Path
+    lexicon_dir: Path
+    limits: Limits
+    api_base_url: str | None = None
+    http_timeout_s: float = 10.0
+
+    def account(self, code: str) -> Account:
+        for acc in self.accounts:
+            if acc.code == code.upper():
+                return acc
+        raise KeyError(code)
+
+    def account_for_handle(self, handle: str) -> Account | None:
+        wanted = handle.lstrip("@").lower()
+        return next((a for a in self.accounts if a.handle.lower() == wanted), None)
+
+    @property
+    def enabled_accounts(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.enabled)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, so log filters can redact them."""
+        return tuple(s for a in self.accounts if a.credentials for s in a.credentials.secrets())
+
+
+_TOP_KEYS = {"bot", "limits", "accounts"}
+_BOT_KEYS = {"poll_interval", "database", "templates_dir", "lexicon_dir", "api_base_url", "http_timeout"}
+_LIMIT_KEYS = {
+    "posts_per_15min": int,
+    "posts_per_24h": int,
+    "cost_per_reply_usd": float,
+    "budget_per_24h_usd": float,
+    "max_mention_age_minutes": float,
+    "author_cooldown_hours": float,
+    "rotation_window": int,
+    "resolved_quiet_hours": float,
+}
+_ACCOUNT_KEYS = {
+    "handle",
+    "country",
+    "languages",
+    "default_language",
+    "timezone",
+    "signature",
+    "holding_reply",
+    "approval",
+}
+
+
+class _Reader:
+    """Typed access to one TOML table that reports mistakes with their full key."""
+
+    def __init__(self, path: Path, prefix: str, table: Any) -> None:
+        self.path, self.prefix = path, prefix
+        if not isinstance(table, dict):
+            raise ConfigError(path, prefix, "expected a table ([...] section)")
+        self.table: dict[str, Any] = table
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def reject_unknown(self, allowed: set[str] | Mapping[str, Any]) -> None:
+        for name in self.table:
+            if name not in allowed:
+                choices = ", ".join(sorted(allowed))
+                raise ConfigError(self.path, self.key(name), f"unknown key; expected one of: {choices}")
+
+    def error(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), problem)
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self.table.get(name, default)
+        if value is None:
+            raise self.error(name, "missing; expected a string")
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(name, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def number(self, name: str, default: float, kind: type = float, minimum: float = 0) -> float:
+        value = self.table.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(name, f"expected a number, got {value!r}")
+        if kind is int and not isinstance(value, int):
+            raise self.error(name, f"expected a whole number, got {value!r}")
+        if value < minimum:
+            raise self.error(name, f"expected a number >= {minimum}, got {value!r}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.table.get(name, default)
+        if not isinstance(value, bool):
+            raise self.error(name, f"expected true or false, got {value!r}")
+        return value
+
+    def string_list(self, name: str) -> tuple[str, ...]:
+        value = self.table.get(name)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise self.error(name, f'expected a non-empty list of strings such as ["en"], got {value!r}')
+        return tuple(value)
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _credentials(code: str, env: Mapping[str, str]) -> Credentials | None:
+    values = {name: env.get(f"X_{code}_{name}", "").strip() for name in CREDENTIAL_NAMES}
+    missing = [f"X_{code}_{name}" for name, v in values.items() if not v]
+    if missing:
+        if len(missing) < len(CREDENTIAL_NAMES):
+            log.warning("account %s disabled: missing %s", code, ", ".join(missing))
+        else:
+            log.warning("account %s disabled: no X credentials in the environment (X_%s_*)", code, code)
+        return None
+    return Credentials(
+        api_key=values["API_KEY"],
+        api_secret=values["API_SECRET"],
+        access_token=values["ACCESS_TOKEN"],
+        access_token_secret=values["ACCESS_TOKEN_SECRET"],
+        bearer_token=env.get(f"X_{code}_BEARER_TOKEN", "").strip() or None,
+    )
+
+
+def _account(path: Path, code: str, table: Any, env: Mapping[str, str]) -> Account:
+    r = _Reader(path, f"accounts.{code}", table)
+    if not CODE_RE.match(code):
+        raise ConfigError(path, f"accounts.{code}", "account codes are 2-8 capital letters, e.g. [accounts.ID]")
+    r.reject_unknown(_ACCOUNT_KEYS)
+    handle = r.string("handle").lstrip("@")
+    if not HANDLE_RE.match(handle):
+        raise r.error("handle", f"expected an X handle (letters, digits, _; at most 15), got {handle!r}")
+    languages = r.string_list("languages")
+    for lang in languages:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise r.error("languages", f"unsupported language {lang!r}; expected some of {SUPPORTED_LANGUAGES}")
+    default = r.string("default_language", languages[0])
+    if default not in languages:
+        raise r.error("default_language", f"{default!r} must be one of this account's languages {languages}")
+    tz = r.string("timezone")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.error("timezone", f"unknown time zone {tz!r}; expected an IANA name like Asia/Jakarta") from None
+    return Account(
+        code=code,
+        handle=handle,
+        country=r.string("country"),
+        languages=languages,
+        default_language=default,
+        timezone=tz,
+        signature=r.string("signature", "") if "signature" in r.table else "",
+        holding_reply=r.boolean("holding_reply", True),
+        approval=r.boolean("approval", False),
+        credentials=_credentials(code, env),
+    )
+
+
+def load_settings(
+    config_path: Path | str,
+    env: Mapping[str, str],
+    db_override: Path | str | None = None,
+) -> Settings:
+    """Read and validate the TOML file at ``config_path`` with secrets from ``env``."""
+    path = Path(config_path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "(file)", "not found; pass --config PATH or set REPLYBOT_CONFIG") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "(syntax)", f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(path, "(file)", f"cannot be read: {exc.strerror}") from None
+
+    base = path.resolve().parent
+    top = _Reader(path, "", raw)
+    top.reject_unknown(_TOP_KEYS)
+    bot = _Reader(path, "bot", raw.get("bot", {}))
+    bot.reject_unknown(_BOT_KEYS)
+    lim = _Reader(path, "limits", raw.get("limits", {}))
+    lim.reject_unknown(_LIMIT_KEYS)
+
+    accounts_raw = raw.get("accounts")
+    if not isinstance(accounts_raw, dict) or not accounts_raw:
+        raise ConfigError(path, "accounts", "expected at least one [accounts.CODE] table")
+    accounts = tuple(_account(path, code, table, env) for code, table in accounts_raw.items())
+    handles = [a.handle.lower() for a in accounts]
+    for a in accounts:
+        if handles.count(a.handle.lower()) > 1:
+            raise ConfigError(path, f"accounts.{a.code}.handle", f"handle {a.handle!r} is used by two accounts")
+
+    limits = Limits(
+        posts_per_15min=int(lim.number("posts_per_15min", 50, int, 1)),
+        posts_per_24h=int(lim.number("posts_per_24h", 1000, int, 1)),
+        cost_per_reply_usd=lim.number("cost_per_reply_usd", 0.01),
+        budget_per_24h_usd=lim.number("budget_per_24h_usd", 10.0),
+        max_mention_age_s=lim.number("max_mention_age_minutes", 120, float, 1) * 60,
+        author_cooldown_s=lim.number("author_cooldown_hours", 24) * 3600,
+        rotation_window=int(lim.number("rotation_window", 50, int, 1)),
+        resolved_quiet_s=lim.number("resolved_quiet_hours", 6) * 3600,
+    )
+    db_value = str(db_override) if db_override else bot.string("database", "../data/replybot.db")
+    api_base = env.get("X_API_BASE_URL", "").strip() or (
+        bot.string("api_base_url") if "api_base_url" in bot.table else None
+    )
+    if api_base and not api_base.startswith(("http://", "https://")):
+        raise ConfigError(path, "bot.api_base_url", f"expected an http(s):// URL, got {api_base!r}")
+    return Settings(
+        config_path=path,
+        accounts=accounts,
+        poll_interval_s=bot.number("poll_interval", 60, float, 0.01),
+        db_path=Path(db_value) if db_override else _resolve(base, db_value),
+        templates_dir=_resolve(base, bot.string("templates_dir", "../templates")),
+        lexicon_dir=_resolve(base, bot.string("lexicon_dir", "lexicon")),
+        limits=limits,
+        api_base_url=api_base.rstrip("/") if api_base else None,
+        http_timeout_s=bot.number("http_timeout", 10, float, 0.1),
+    )
