@@ -56,3 +56,7 @@ class Platform(Protocol):
     def post_reply(self, in_reply_to: str, text: str) -> Posted:
         """Post ``text`` as a reply to the post ``in_reply_to``. Raises a ``PlatformError`` subclass."""
         ...
+
+    def own_replies(self, limit: int = 100) -> list[Posted]:
+        """The account's own most recent replies, newest first (to reconcile claims after a crash)."""
+        ...

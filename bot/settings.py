@@ -6,7 +6,6 @@ Only :func:`load_settings` reads anything; it is called once by the composition 
 
 from __future__ import annotations
 
-import logging
 import re
 import tomllib
 from collections.abc import Mapping
@@ -14,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-log = logging.getLogger(__name__)
 
 SUPPORTED_LANGUAGES = ("id", "en", "th", "tl", "ms", "vi", "zh")
 CREDENTIAL_NAMES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET")
@@ -58,13 +55,22 @@ class Account:
     default_language: str
     timezone: str
     signature: str
-    holding_reply: bool = True
+    holding_reply: bool = False
     approval: bool = False
     credentials: Credentials | None = field(default=None, repr=False)
+    missing_credentials: tuple[str, ...] = ()
+    """Names of the environment variables that are missing (never their values)."""
 
     @property
     def enabled(self) -> bool:
         return self.credentials is not None
+
+    def disabled_reason(self) -> str:
+        if self.enabled:
+            return ""
+        if len(self.missing_credentials) < len(CREDENTIAL_NAMES):
+            return f"missing {', '.join(self.missing_credentials)}"
+        return f"no X credentials in the environment (X_{self.code}_*)"
 
 
 @dataclass(frozen=True)
@@ -191,22 +197,19 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
-def _credentials(code: str, env: Mapping[str, str]) -> Credentials | None:
+def _credentials(code: str, env: Mapping[str, str]) -> tuple[Credentials | None, tuple[str, ...]]:
+    """The account's secrets, or None and the names of the missing variables."""
     values = {name: env.get(f"X_{code}_{name}", "").strip() for name in CREDENTIAL_NAMES}
-    missing = [f"X_{code}_{name}" for name, v in values.items() if not v]
+    missing = tuple(f"X_{code}_{name}" for name, v in values.items() if not v)
     if missing:
-        if len(missing) < len(CREDENTIAL_NAMES):
-            log.warning("account %s disabled: missing %s", code, ", ".join(missing))
-        else:
-            log.warning("account %s disabled: no X credentials in the environment (X_%s_*)", code, code)
-        return None
+        return None, missing
     return Credentials(
         api_key=values["API_KEY"],
         api_secret=values["API_SECRET"],
         access_token=values["ACCESS_TOKEN"],
         access_token_secret=values["ACCESS_TOKEN_SECRET"],
         bearer_token=env.get(f"X_{code}_BEARER_TOKEN", "").strip() or None,
-    )
+    ), ()
 
 
 def _account(path: Path, code: str, table: Any, env: Mapping[str, str]) -> Account:
@@ -229,6 +232,7 @@ def _account(path: Path, code: str, table: Any, env: Mapping[str, str]) -> Accou
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.error("timezone", f"unknown time zone {tz!r}; expected an IANA name like Asia/Jakarta") from None
+    credentials, missing = _credentials(code, env)
     return Account(
         code=code,
         handle=handle,
@@ -237,9 +241,10 @@ def _account(path: Path, code: str, table: Any, env: Mapping[str, str]) -> Accou
         default_language=default,
         timezone=tz,
         signature=r.string("signature", "") if "signature" in r.table else "",
-        holding_reply=r.boolean("holding_reply", True),
+        holding_reply=r.boolean("holding_reply", False),
         approval=r.boolean("approval", False),
-        credentials=_credentials(code, env),
+        credentials=credentials,
+        missing_credentials=missing,
     )
 
 

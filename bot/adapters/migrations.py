@@ -1,0 +1,107 @@
+"""Forward-only schema migrations, each a small function recorded in ``schema_migrations``.
+
+Add a migration by appending a function to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    """Run ``;``-separated statements inside the caller's transaction (executescript would commit it)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS mentions (
+            id TEXT PRIMARY KEY,
+            account TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            author_handle TEXT NOT NULL,
+            conversation_id TEXT NOT NULL,
+            created_at TEXT,
+            lang TEXT,
+            tweet_lang TEXT,
+            text TEXT NOT NULL,
+            action TEXT NOT NULL,
+            category TEXT,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reply_id TEXT,
+            reply_text TEXT,
+            template TEXT,
+            error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS mentions_thread ON mentions (account, conversation_id, status);
+        CREATE INDEX IF NOT EXISTS mentions_author ON mentions (account, author_id, status, seen_at);
+        CREATE INDEX IF NOT EXISTS mentions_status ON mentions (account, status, seen_at);
+        CREATE TABLE IF NOT EXISTS posts (
+            id TEXT PRIMARY KEY,
+            account TEXT NOT NULL,
+            in_reply_to TEXT NOT NULL,
+            text TEXT NOT NULL,
+            template TEXT,
+            posted_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS posts_account ON posts (account, posted_at);
+        CREATE TABLE IF NOT EXISTS checkpoints (
+            account TEXT PRIMARY KEY,
+            since_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS incidents (
+            account TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            started_at TEXT,
+            updated_at TEXT,
+            note TEXT
+        );
+        CREATE TABLE IF NOT EXISTS opt_outs (
+            author_id TEXT PRIMARY KEY,
+            account TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the database's version. Idempotent. Returns the new version."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    current = schema_version(db)
+    for version, step in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, step.__name__.lstrip("_"), datetime.now(UTC).isoformat(timespec="seconds")],
+            )
+        log.info("database migrated to schema version %d (%s)", version, step.__name__.lstrip("_"))
+    return max(current, len(MIGRATIONS))

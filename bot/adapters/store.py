@@ -1,0 +1,244 @@
+"""SQLite persistence through sqlite-utils: mentions, decisions, replies, checkpoints, incidents.
+
+Every handled thread is recorded here so the bot never replies twice: not after a restart, not after a
+crash. The schema is created idempotently and migrated forward by small recorded functions
+(see ``bot.adapters.migrations``).
+
+Mention ``status`` values:
+
+- ``pending``: decided ``reply``, waiting to be posted (budget, transient error, or just not yet);
+- ``claimed``: a post is being attempted; if the process dies here, the claim is reconciled against
+  the account's own recent posts before anything is posted again;
+- ``replied``: posted, ``reply_id`` recorded;
+- ``escalated``: waits for a human (``review`` commands), holding reply maybe posted;
+- ``ignored`` / ``skipped``: nothing to do (reason recorded);
+- ``failed``: a permanent error; waits for a human.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot.adapters.migrations import migrate
+from bot.core.incident import Incident
+from bot.core.models import Decision, IncidentState, Mention
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("pending", "claimed", "replied")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime | None) -> str | None:
+    return ts.astimezone(UTC).isoformat(timespec="seconds") if ts else None
+
+
+class Store:
+    """The bot's memory. One instance per process; not shared between threads."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        migrate(db)
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+        with db.ensure_autocommit_on():
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=5000")
+        return cls(db)
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        return cls(sqlite_utils.Database(memory=True))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- mentions -------------------------------------------------------------------------------------
+
+    def has_mention(self, mention_id: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM mentions WHERE id = ?", [mention_id]).fetchone())
+
+    def record_decision(self, mention: Mention, decision: Decision, status: str, now: datetime) -> bool:
+        """Record a mention with its decision. Returns False if it was already recorded (nothing changes)."""
+        row = {
+            "id": mention.id,
+            "account": mention.account,
+            "author_id": mention.author_id,
+            "author_handle": mention.author_handle,
+            "conversation_id": mention.thread_id,
+            "created_at": iso(mention.created_at),
+            "lang": decision.verdict.lang,
+            "tweet_lang": mention.lang,
+            "text": mention.text,
+            "action": decision.action.value,
+            "category": decision.verdict.category.value if decision.verdict.category else None,
+            "reason": decision.reason,
+            "status": status,
+            "seen_at": iso(now),
+            "updated_at": iso(now),
+            "attempts": 0,
+        }
+        cursor = self.db.execute(
+            f"INSERT OR IGNORE INTO mentions ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+        return cursor.rowcount == 1
+
+    def mention(self, mention_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM mentions WHERE id = ?", [mention_id]))
+        return rows[0] if rows else None
+
+    def set_status(self, mention_id: str, status: str, now: datetime, **fields: Any) -> None:
+        updates = {"status": status, "updated_at": iso(now), **fields}
+        sets = ", ".join(f"{k} = ?" for k in updates)
+        self.db.execute(f"UPDATE mentions SET {sets} WHERE id = ?", [*updates.values(), mention_id])
+
+    def claim(self, mention_id: str, now: datetime) -> bool:
+        """Move a pending mention to ``claimed``; False if someone else already moved it."""
+        cursor = self.db.execute(
+            "UPDATE mentions SET status = 'claimed', attempts = attempts + 1, updated_at = ? "
+            "WHERE id = ? AND status = 'pending'",
+            [iso(now), mention_id],
+        )
+        return cursor.rowcount == 1
+
+    def pending(self, account: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """Mentions waiting for a reply, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM mentions WHERE account = ? AND status = 'pending' ORDER BY seen_at, id LIMIT ?",
+                [account, limit],
+            )
+        )
+
+    def claimed(self, account: str) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM mentions WHERE account = ? AND status = 'claimed'", [account]))
+
+    def thread_answered(self, account: str, conversation_id: str) -> bool:
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        row = self.db.execute(
+            f"SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND status IN ({marks}) LIMIT 1",
+            [account, conversation_id, *OPEN_STATUSES],
+        ).fetchone()
+        return row is not None
+
+    def author_answered_since(self, account: str, author_id: str, since: datetime) -> bool:
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        row = self.db.execute(
+            f"SELECT 1 FROM mentions WHERE account = ? AND author_id = ? AND status IN ({marks}) "
+            "AND seen_at >= ? LIMIT 1",
+            [account, author_id, *OPEN_STATUSES, iso(since)],
+        ).fetchone()
+        return row is not None
+
+    def mentions(self, account: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
+        where, args = [], []
+        if account:
+            where.append("account = ?")
+            args.append(account)
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        yield from self.db.query(f"SELECT * FROM mentions {clause} ORDER BY seen_at, id", args)
+
+    # --- posts ----------------------------------------------------------------------------------------
+
+    def record_post(
+        self, account: str, mention_id: str, post_id: str, text: str, template: str | None, now: datetime
+    ) -> None:
+        """Record a reply that the platform accepted, and mark its mention replied, in one transaction."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR IGNORE INTO posts (id, account, in_reply_to, text, template, posted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [post_id, account, mention_id, text, template, iso(now)],
+            )
+            self.set_status(mention_id, "replied", now, reply_id=post_id, reply_text=text, template=template)
+
+    def recent_post_texts(self, account: str, limit: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT text FROM posts WHERE account = ? ORDER BY posted_at DESC, rowid DESC LIMIT ?",
+            [account, limit],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def posts_since(self, account: str, since: datetime) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM posts WHERE account = ? AND posted_at >= ?", [account, iso(since)]
+        ).fetchone()
+        return int(row[0])
+
+    # --- checkpoints ------------------------------------------------------------------------------------
+
+    def checkpoint(self, account: str) -> str | None:
+        row = self.db.execute("SELECT since_id FROM checkpoints WHERE account = ?", [account]).fetchone()
+        return row[0] if row else None
+
+    def set_checkpoint(self, account: str, since_id: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO checkpoints (account, since_id, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(account) DO UPDATE SET since_id = excluded.since_id, updated_at = excluded.updated_at",
+            [account, since_id, iso(now)],
+        )
+
+    # --- incidents and opt-outs ------------------------------------------------------------------------
+
+    def incident(self, account: str) -> Incident:
+        rows = list(self.db.query("SELECT * FROM incidents WHERE account = ?", [account]))
+        if not rows:
+            return Incident(account, IncidentState.NONE, None, None, "")
+        r = rows[0]
+        return Incident(
+            code=account,
+            state=IncidentState(r["state"]),
+            started_at=datetime.fromisoformat(r["started_at"]) if r["started_at"] else None,
+            updated_at=datetime.fromisoformat(r["updated_at"]) if r["updated_at"] else None,
+            note=r["note"] or "",
+        )
+
+    def set_incident(
+        self, account: str, state: IncidentState, now: datetime, note: str | None = None, new: bool = False
+    ) -> Incident:
+        current = self.incident(account)
+        started = now if new or current.started_at is None else current.started_at
+        self.db.table("incidents").upsert(
+            {
+                "account": account,
+                "state": state.value,
+                "started_at": iso(started) if state is not IncidentState.NONE else None,
+                "updated_at": iso(now),
+                "note": current.note if note is None else note,
+            },
+            pk="account",
+        )
+        return self.incident(account)
+
+    def add_opt_out(self, account: str, author_id: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO opt_outs (author_id, account, at) VALUES (?, ?, ?)",
+            [author_id, account, iso(now)],
+        )
+
+    def opted_out(self, author_id: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM opt_outs WHERE author_id = ?", [author_id]).fetchone())
+
+    def counts(self, account: str | None = None) -> dict[str, int]:
+        args = [account] if account else []
+        clause = "WHERE account = ?" if account else ""
+        rows = self.db.execute(f"SELECT status, COUNT(*) FROM mentions {clause} GROUP BY status", args)
+        return {status: int(n) for status, n in rows.fetchall()}

@@ -1,0 +1,70 @@
+"""The composition root: settings in, a wired service out. Real or fake adapters are chosen here only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.adapters.dry_run import DryRunPlatform
+from bot.adapters.store import Store
+from bot.core.classifier import Classifier
+from bot.core.models import IncidentState
+from bot.core.replies import ReplyComposer
+from bot.ports import Platform
+from bot.service import LogObserver, Observer, Service
+from bot.settings import Account, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    service: Service
+    accounts: tuple[Account, ...]
+
+
+def open_store(settings: Settings, *, dry_run: bool, db_path: Path | None) -> Store:
+    """The live database, or for a dry run an in-memory one unless a database was named with --db."""
+    if dry_run and db_path is None:
+        return Store.in_memory()
+    return Store.open(db_path or settings.db_path)
+
+
+def x_platforms(settings: Settings, accounts: tuple[Account, ...]) -> dict[str, Platform]:
+    from bot.adapters.x_api import XPlatform  # tweepy is imported only when X is really used
+
+    return {a.code: XPlatform(a, settings) for a in accounts}
+
+
+def build(
+    settings: Settings,
+    *,
+    dry_run: bool,
+    db_path: Path | None = None,
+    platforms: Mapping[str, Platform] | None = None,
+    accounts: tuple[Account, ...] | None = None,
+    observer: Observer | None = None,
+    store: Store | None = None,
+    incident_override: IncidentState | None = None,
+) -> App:
+    """Wire the service. ``platforms`` replaces the X adapters (demo feed, mock client, tests)."""
+    if accounts is None:
+        accounts = settings.accounts if platforms is not None else settings.enabled_accounts
+    chosen: dict[str, Platform] = dict(platforms) if platforms is not None else x_platforms(settings, accounts)
+    if dry_run:
+        chosen = {code: DryRunPlatform(p) for code, p in chosen.items()}
+    store = store or open_store(settings, dry_run=dry_run, db_path=db_path)
+    service = Service(
+        settings=settings,
+        store=store,
+        classifier=Classifier.load(settings.lexicon_dir),
+        composer=ReplyComposer(settings.templates_dir),
+        platforms=chosen,
+        observer=observer or LogObserver(),
+        incident_override=incident_override,
+    )
+    return App(settings, store, service, tuple(a for a in accounts if a.code in chosen))

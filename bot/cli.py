@@ -1,0 +1,269 @@
+"""The ``replybot`` command line. Reads the environment and the config, then hands over to the service."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from dotenv import load_dotenv
+
+from bot.logs import setup_logging
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bot.cli")
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONFIG = "config/replybot.toml"
+EXIT_CONFIG = 2
+
+
+def fail(message: str, status: int = EXIT_CONFIG) -> None:
+    click.echo(f"replybot: {message}", err=True)
+    sys.exit(status)
+
+
+def common_options(func: F) -> F:
+    """--config and --db for every command; configuration mistakes exit with status 2."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"TOML configuration (default: $REPLYBOT_CONFIG or {DEFAULT_CONFIG}).",
+    )
+    @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database path.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(config_path: Path | None, db_path: Path | None = None) -> Settings:
+    """Environment (.env first), then the TOML file, then logging with every secret redacted."""
+    load_dotenv(override=False)
+    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"))
+    path = config_path or Path(os.environ.get("REPLYBOT_CONFIG") or DEFAULT_CONFIG)
+    settings = load_settings(path, os.environ, db_override=db_path)
+    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"), secrets=settings.secrets())
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="replybot")
+def main() -> None:
+    """replybot: answers outage complaints on X, once, in the customer's language."""
+
+
+@main.command()
+@common_options
+@click.option("--once", is_flag=True, help="Poll every account once, then exit.")
+@click.option("--dry-run", is_flag=True, help="Never post and never write the live database; print instead.")
+@click.option("--interval", type=click.FloatRange(min=0.01), help="Seconds between polls (overrides config).")
+@click.option("--accounts", "only", help="Comma-separated account codes to run, e.g. ID,TH.")
+def run(
+    config_path: Path | None,
+    db_path: Path | None,
+    once: bool,
+    dry_run: bool,
+    interval: float | None,
+    only: str | None,
+) -> None:
+    """Poll every enabled account and answer outage complaints."""
+    from bot.bootstrap import build
+    from bot.entrypoints.console import ConsoleObserver
+    from bot.entrypoints.runner import run_loop, stop_on_signals
+
+    settings = load(config_path, db_path)
+    for account in settings.accounts:
+        if not account.enabled:
+            log.warning("account %s disabled: %s", account.code, account.disabled_reason())
+    accounts = settings.enabled_accounts
+    if only:
+        codes = [c.strip().upper() for c in only.split(",") if c.strip()]
+        unknown = [c for c in codes if c not in {a.code for a in settings.accounts}]
+        if unknown:
+            fail(
+                f"--accounts: unknown account code(s) {', '.join(unknown)}; configured: "
+                f"{', '.join(a.code for a in settings.accounts)}"
+            )
+        accounts = tuple(a for a in accounts if a.code in codes)
+    if not accounts:
+        fail(
+            "no account has X credentials: set X_<CODE>_API_KEY, X_<CODE>_API_SECRET, X_<CODE>_ACCESS_TOKEN and "
+            "X_<CODE>_ACCESS_TOKEN_SECRET (see .env.example), or try `replybot demo`"
+        )
+    app = build(
+        settings,
+        dry_run=dry_run,
+        db_path=db_path,
+        accounts=accounts,
+        observer=ConsoleObserver() if dry_run else None,
+    )
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        status = run_loop(app, interval or settings.poll_interval_s, stop, once=once)
+    app.store.close()
+    sys.exit(status)
+
+
+@main.command()
+@common_options
+def demo(config_path: Path | None, db_path: Path | None) -> None:
+    """Dry-run over a scripted replay of the February 2023 outage (no network, nothing posted)."""
+    from bot.adapters.demo import demo_platforms
+    from bot.bootstrap import build
+    from bot.entrypoints.console import ConsoleObserver
+
+    settings = load(config_path, db_path)
+    observer = ConsoleObserver()
+    now = datetime.now(UTC)
+    app = build(settings, dry_run=True, db_path=db_path, platforms=demo_platforms(settings, now), observer=observer)
+    click.secho("replybot demo: 6 Feb 2023, the app breaks in six countries (dry run: nothing is posted)\n", bold=True)
+    for account in app.accounts:
+        app.service.poll(account)
+    click.secho("Summary", bold=True)
+    click.echo(observer.summary())
+
+
+@main.command()
+@common_options
+@click.argument("text")
+@click.option("--lang", help="The tweet's language as X reports it (id, en, th, tl, ms, vi, zh...).")
+def classify(config_path: Path | None, db_path: Path | None, text: str, lang: str | None) -> None:
+    """Print the classifier's decision for one text, as JSON."""
+    from bot.core.classifier import Classifier
+
+    settings = load(config_path, db_path)
+    verdict = Classifier.load(settings.lexicon_dir).classify(text, lang)
+    click.echo(
+        json.dumps(
+            {
+                "action": verdict.action.value,
+                "category": verdict.category.value if verdict.category else None,
+                "lang": verdict.lang,
+                "reason": verdict.reason,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, row or None, error or None) for every non-blank line."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"invalid JSON: {exc.msg}"
+                continue
+            if not isinstance(row, dict):
+                yield number, None, "expected a JSON object"
+            elif not isinstance(row.get("text"), str) or row.get("id") in (None, ""):
+                yield number, None, "expected at least string fields 'id' and 'text'"
+            else:
+                yield number, row, None
+
+
+@main.command()
+@common_options
+@click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--incident", type=click.Choice(["none", "investigating", "monitoring", "resolved"]))
+@click.option("--account", "account_code", help="Account for rows whose handle matches none (default: first).")
+def simulate(
+    config_path: Path | None, db_path: Path | None, input_path: Path, incident: str | None, account_code: str | None
+) -> None:
+    """Run mentions from a JSONL file through the whole pipeline; print one JSON line per input."""
+    from bot.entrypoints.simulate import simulate_rows
+
+    settings = load(config_path, None)
+    if account_code and account_code.upper() not in {a.code for a in settings.accounts}:
+        fail(f"--account: unknown account code {account_code!r}")
+    for out in simulate_rows(settings, read_jsonl(input_path), incident, account_code):
+        click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@main.group()
+def incident() -> None:
+    """Declare, update and resolve per-country incidents (a running bot picks changes up on its next poll)."""
+
+
+def _incident_store(config_path: Path | None, db_path: Path | None, code: str | None) -> tuple[Settings, Any]:
+    from bot.adapters.store import Store
+
+    settings = load(config_path, db_path)
+    if code is not None and code.upper() not in {a.code for a in settings.accounts}:
+        fail(f"unknown account code {code!r}; configured: {', '.join(a.code for a in settings.accounts)}")
+    return settings, Store.open(db_path or settings.db_path)
+
+
+def _print_incident(settings: Settings, store: Any, code: str) -> None:
+    from bot.core.incident import effective_state
+
+    inc = store.incident(code)
+    state = effective_state(inc, datetime.now(UTC), settings.limits.resolved_quiet_s)
+    since = inc.started_at.isoformat(timespec="minutes") if inc.started_at else "-"
+    click.echo(f"{code:4} {state.value:14} since {since:25} {inc.note or ''}".rstrip())
+
+
+@incident.command("open")
+@common_options
+@click.argument("code")
+@click.option("--note", help="Public note shown in replies, e.g. a status-page URL.")
+def incident_open(config_path: Path | None, db_path: Path | None, code: str, note: str | None) -> None:
+    """Open an incident (state: investigating)."""
+    from bot.core.models import IncidentState
+
+    settings, store = _incident_store(config_path, db_path, code)
+    store.set_incident(code.upper(), IncidentState.INVESTIGATING, datetime.now(UTC), note=note or "", new=True)
+    _print_incident(settings, store, code.upper())
+
+
+@incident.command("update")
+@common_options
+@click.argument("code")
+@click.option("--state", required=True, type=click.Choice(["none", "investigating", "monitoring", "resolved"]))
+@click.option("--note", help="Replace the public note.")
+def incident_update(config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None) -> None:
+    """Move an incident to another state."""
+    from bot.core.models import IncidentState
+
+    settings, store = _incident_store(config_path, db_path, code)
+    store.set_incident(code.upper(), IncidentState(state), datetime.now(UTC), note=note)
+    _print_incident(settings, store, code.upper())
+
+
+@incident.command("resolve")
+@common_options
+@click.argument("code")
+def incident_resolve(config_path: Path | None, db_path: Path | None, code: str) -> None:
+    """Mark an incident resolved (falls back to none after the quiet period)."""
+    from bot.core.models import IncidentState
+
+    settings, store = _incident_store(config_path, db_path, code)
+    store.set_incident(code.upper(), IncidentState.RESOLVED, datetime.now(UTC))
+    _print_incident(settings, store, code.upper())
+
+
+@incident.command("status")
+@common_options
+def incident_status(config_path: Path | None, db_path: Path | None) -> None:
+    """Show every account's incident state."""
+    settings, store = _incident_store(config_path, db_path, None)
+    for account in settings.accounts:
+        _print_incident(settings, store, account.code)

@@ -1,0 +1,72 @@
+"""Readable output of what the bot decided and would post (dry-run and demo)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from typing import Any
+
+import click
+
+from bot.core.models import Action, Decision, Mention
+from bot.core.replies import ComposedReply
+from bot.settings import Account
+
+_COLOURS = {Action.REPLY: "green", Action.ESCALATE: "red", Action.IGNORE: "bright_black"}
+
+
+def _indent(text: str, prefix: str = "     ") -> str:
+    lines = textwrap.wrap(text, 96, replace_whitespace=False) or [""]
+    return "\n".join(prefix + line for line in lines)
+
+
+class ConsoleObserver:
+    """Prints one block per mention: who wrote what, the decision and its reason, and the reply."""
+
+    def __init__(self, verb: str = "would post") -> None:
+        self.verb = verb
+        self.blocks: dict[str, str] = {}
+        """Blocks of the current poll, in mention order, printed by ``poll_done``."""
+        self.tally: Counter[tuple[str, str]] = Counter()
+
+    def _block(self, account: Account, handle: str, text: str, lang: str, decision: str, reason: str) -> str:
+        action = Action(decision)
+        head = click.style(f"[{account.code}] @{account.handle} ← @{handle}", bold=True)
+        verdict = click.style(f"{action.value.upper():8}", fg=_COLOURS[action], bold=True)
+        return f"{head}  ({lang})\n{_indent(repr(text)[1:-1])}\n  → {verdict} {reason}"
+
+    def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
+        self.tally[(account.code, decision.action.value)] += 1
+        category = decision.verdict.category.value if decision.verdict.category else "-"
+        block = self._block(
+            account,
+            mention.author_handle,
+            mention.text,
+            decision.verdict.lang,
+            decision.action.value,
+            f"category={category} reason={decision.reason}",
+        )
+        if decision.action is Action.ESCALATE and status != "pending":
+            block += "\n  ↳ " + click.style("queued for a human (no public reply)", fg="red")
+        self.blocks[mention.id] = block
+
+    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+        block = self.blocks.get(row["id"]) or self._block(
+            account, row["author_handle"], row["text"], row["lang"], row["action"], row["reason"]
+        )
+        note = "holding reply, queued for a human" if row["action"] == Action.ESCALATE.value else reply.template
+        label = click.style(f"↳ {self.verb} ({note}):", fg="cyan")
+        self.blocks[row["id"]] = f"{block}\n  {label}\n{_indent(reply.text)}"
+
+    def poll_done(self, account: Account) -> None:
+        for block in self.blocks.values():
+            click.echo(block + "\n")
+        self.blocks.clear()
+
+    def summary(self) -> str:
+        accounts = sorted({code for code, _ in self.tally})
+        lines = [f"{'account':8} {'reply':>6} {'escalate':>9} {'ignore':>7}"]
+        for code in accounts:
+            counts = [self.tally[(code, a.value)] for a in Action]
+            lines.append(f"{code:8} {counts[0]:>6} {counts[1]:>9} {counts[2]:>7}")
+        return "\n".join(lines)

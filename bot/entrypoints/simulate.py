@@ -1,0 +1,112 @@
+"""``replybot simulate``: the run pipeline (classifier, policy, templates) over JSONL rows, offline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.adapters.mock import MockPlatform
+from bot.adapters.store import Store
+from bot.bootstrap import build
+from bot.core.models import IncidentState, Mention
+from bot.settings import HANDLE_RE, Account, Settings
+
+log = logging.getLogger(__name__)
+
+
+class QuietObserver:
+    def decided(self, *args: Any) -> None:
+        pass
+
+    def posted(self, *args: Any) -> None:
+        pass
+
+    def poll_done(self, *args: Any) -> None:
+        pass
+
+
+def _fixed(at: datetime) -> Callable[[], datetime]:
+    return lambda: at
+
+
+def _created_at(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _account(settings: Settings, row: dict[str, Any], fallback: str | None) -> Account:
+    handle = row.get("handle")
+    if isinstance(handle, str) and handle:
+        found = settings.account_for_handle(handle)
+        if found:
+            return found
+    return settings.account(fallback) if fallback else settings.accounts[0]
+
+
+def _mention(row: dict[str, Any], number: int, account: Account) -> Mention:
+    author = row.get("author") if isinstance(row.get("author"), str) else None
+    handle = author.lstrip("@") if author and HANDLE_RE.match(author.lstrip("@")) else "customer"
+    lang = row.get("lang") if isinstance(row.get("lang"), str) else None
+    conversation = row.get("conversation_id")
+    return Mention(
+        id=str(row["id"]),
+        text=row["text"],
+        author_id=f"sim-author-{author}" if author else f"sim-line-{number}",
+        author_handle=handle,
+        account=account.code,
+        created_at=_created_at(row.get("created_at")),
+        conversation_id=str(conversation) if conversation not in (None, "") else None,
+        lang=lang or None,
+    )
+
+
+def simulate_rows(
+    settings: Settings,
+    rows: Iterable[tuple[int, dict[str, Any] | None, str | None]],
+    incident: str | None,
+    account_code: str | None,
+) -> Iterator[dict[str, Any]]:
+    """One output object per input row, in input order; a bad row yields ``{"line", "error"}``."""
+    platforms = {a.code: MockPlatform(handle=a.handle, account=a.code) for a in settings.accounts}
+    app = build(
+        settings,
+        dry_run=True,
+        platforms=platforms,
+        observer=QuietObserver(),
+        store=Store.in_memory(),
+        incident_override=IncidentState(incident) if incident else None,
+    )
+    service = app.service
+    now = datetime.now(UTC)
+    for number, row, error in rows:
+        if row is None:
+            yield {"line": number, "error": error}
+            continue
+        try:
+            account = _account(settings, row, account_code)
+            mention = _mention(row, number, account)
+            service.clock = _fixed(mention.created_at or now)  # judge each row at its own time
+            decision = service.handle(account, service.me(account), mention)
+            if decision is None:
+                yield {"line": number, "error": f"duplicate id {mention.id!r}"}
+                continue
+            service.send_pending(account)
+            stored = app.store.mention(mention.id) or {}
+            yield {
+                "id": row["id"],
+                "action": decision.action.value,
+                "category": decision.verdict.category.value if decision.verdict.category else None,
+                "lang": decision.verdict.lang,
+                "reply": stored.get("reply_text"),
+                "reason": decision.reason,
+            }
+        except Exception as exc:  # one bad row never stops the rest
+            log.debug("simulate failed on line %d", number, exc_info=True)
+            yield {"line": number, "error": f"{type(exc).__name__}: {exc}"}

@@ -1,0 +1,266 @@
+"""The loop body: fetch → decide → record → act. Everything it touches is handed in by the composition root."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.adapters.store import Store, utcnow
+from bot.core.classifier import Classifier
+from bot.core.incident import effective_state
+from bot.core.models import Action, Category, Decision, IncidentState, Me, Mention, Verdict
+from bot.core.policy import History, decide, is_opt_out
+from bot.core.replies import ComposedReply, ReplyComposer
+from bot.ports import (
+    DuplicateContent,
+    NotSummoned,
+    Platform,
+    PlatformError,
+    TransientPlatformError,
+    Unauthorized,
+)
+from bot.settings import Account, Settings
+
+log = logging.getLogger(__name__)
+
+
+class Observer(Protocol):
+    """Hears what the service does; the console printer in dry-run, logs and metrics in production."""
+
+    def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None: ...
+
+    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None: ...
+
+    def poll_done(self, account: Account) -> None: ...
+
+
+class LogObserver:
+    def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
+        log.info(
+            "decided %s",
+            decision.action.value,
+            extra={"account": account.code, "mention_id": mention.id, "reason": decision.reason},
+        )
+
+    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+        log.info(
+            "replied with %s",
+            reply.template,
+            extra={"account": account.code, "mention_id": row["id"], "post_id": post_id},
+        )
+
+    def poll_done(self, account: Account) -> None:
+        pass
+
+
+class AccountStopped(Exception):
+    """The account cannot go on (bad credentials); the others keep running."""
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    recorded: int = 0
+    posted: int = 0
+    errors: int = 0
+    waiting: int = 0
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store
+    classifier: Classifier
+    composer: ReplyComposer
+    platforms: dict[str, Platform]
+    observer: Observer = field(default_factory=LogObserver)
+    clock: Callable[[], datetime] = utcnow
+    should_stop: Callable[[], bool] = lambda: False
+    incident_override: IncidentState | None = None
+    _me: dict[str, Me] = field(default_factory=dict)
+
+    # --- one account, one poll ------------------------------------------------------------------------
+
+    def me(self, account: Account) -> Me:
+        if account.code not in self._me:
+            self._me[account.code] = self.platforms[account.code].me()
+        return self._me[account.code]
+
+    def poll(self, account: Account) -> PollResult:
+        """Fetch new mentions, record a decision for each, then send what waits. Raises AccountStopped."""
+        result = PollResult()
+        platform = self.platforms[account.code]
+        try:
+            me = self.me(account)
+            page = platform.fetch_mentions(self.store.checkpoint(account.code))
+        except Unauthorized as exc:
+            raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
+        result.fetched = len(page.mentions)
+        last_recorded: str | None = None
+        for mention in page.mentions:
+            if self.should_stop():
+                break
+            self.handle(account, me, mention)
+            last_recorded = mention.id
+            result.recorded += 1
+        if last_recorded:
+            self.store.set_checkpoint(account.code, last_recorded, self.clock())
+        self.send_pending(account, result)
+        self.observer.poll_done(account)
+        return result
+
+    # --- decide and record ----------------------------------------------------------------------------
+
+    def history(self, account: Account, me: Me, mention: Mention) -> History:
+        now = self.clock()
+        limits = self.settings.limits
+        cooldown_since = now - timedelta(seconds=limits.author_cooldown_s)
+        return History(
+            own_user_id=me.id,
+            brand_handles=frozenset(a.handle.lower() for a in self.settings.accounts),
+            now=now,
+            max_age_s=limits.max_mention_age_s,
+            thread_answered=self.store.thread_answered(account.code, mention.thread_id),
+            author_recently_answered=bool(mention.author_id)
+            and self.store.author_answered_since(account.code, mention.author_id, cooldown_since),
+            author_opted_out=bool(mention.author_id) and self.store.opted_out(mention.author_id),
+        )
+
+    def handle(self, account: Account, me: Me, mention: Mention) -> Decision | None:
+        """Decide about one mention and record it. Never raises for a bad mention; returns None if seen before."""
+        if self.store.has_mention(mention.id):
+            return None
+        try:
+            verdict = self.classifier.classify(mention.text, mention.lang)
+            history = self.history(account, me, mention)
+            decision = decide(mention, verdict, history)
+        except Exception as exc:  # one bad mention must not stop the loop: record it for a human
+            log.exception("could not decide", extra={"account": account.code, "mention_id": mention.id})
+            verdict = Verdict(Action.ESCALATE, None, mention.lang or "und", f"error:{type(exc).__name__}")
+            decision = Decision(Action.ESCALATE, verdict.reason, verdict)
+        if is_opt_out(mention, me.id):
+            self.store.add_opt_out(account.code, mention.author_id, self.clock())
+        status = self._initial_status(account, decision)
+        self.store.record_decision(mention, decision, status, self.clock())
+        self.observer.decided(account, mention, decision, status)
+        return decision
+
+    @staticmethod
+    def _initial_status(account: Account, decision: Decision) -> str:
+        if decision.action is Action.REPLY:
+            return "pending"
+        if decision.action is Action.ESCALATE:
+            return "pending" if account.holding_reply else "escalated"
+        return "skipped" if decision.reason.startswith("skip:") else "ignored"
+
+    # --- act ------------------------------------------------------------------------------------------
+
+    def incident_state(self, account: Account) -> tuple[IncidentState, str]:
+        if self.incident_override is not None:
+            return self.incident_override, ""
+        incident = self.store.incident(account.code)
+        state = effective_state(incident, self.clock(), self.settings.limits.resolved_quiet_s)
+        return state, incident.note
+
+    def budget_left(self, account: Account) -> int:
+        limits, now = self.settings.limits, self.clock()
+        last_24h = self.store.posts_since(account.code, now - timedelta(hours=24))
+        last_15m = self.store.posts_since(account.code, now - timedelta(minutes=15))
+        by_money = int(limits.budget_per_24h_usd / limits.cost_per_reply_usd) if limits.cost_per_reply_usd else 10**9
+        return max(0, min(limits.posts_per_15min - last_15m, limits.posts_per_24h - last_24h, by_money - last_24h))
+
+    def send_pending(self, account: Account, result: PollResult | None = None) -> PollResult:
+        """Post the replies that wait, oldest first, within the budget."""
+        result = result or PollResult()
+        pending = self.store.pending(account.code)
+        budget = self.budget_left(account)
+        state, note = self.incident_state(account)
+        for row in pending:
+            if self.should_stop():
+                break
+            if budget <= 0:
+                result.waiting = len(pending) - result.posted
+                log.warning("post budget spent; %d replies wait", result.waiting, extra={"account": account.code})
+                break
+            outcome = self.send_one(account, row, state, note)
+            if outcome == "posted":
+                result.posted += 1
+                budget -= 1
+            elif outcome == "transient":
+                result.errors += 1
+                break  # the platform is struggling: try again on the next poll
+            elif outcome == "error":
+                result.errors += 1
+        return result
+
+    def _expired(self, row: dict[str, Any]) -> bool:
+        if not row["created_at"]:
+            return False
+        age = (self.clock() - datetime.fromisoformat(row["created_at"])).total_seconds()
+        return age > self.settings.limits.max_mention_age_s
+
+    def send_one(self, account: Account, row: dict[str, Any], state: IncidentState, note: str) -> str:
+        now = self.clock()
+        escalation = row["action"] == Action.ESCALATE.value
+        done_status = "escalated" if escalation else "replied"
+        if self._expired(row):
+            self.store.set_status(row["id"], "escalated" if escalation else "skipped", now, error="expired")
+            return "skipped"
+        try:
+            reply = self.compose(account, row, state, note, exclude=())
+        except Exception as exc:  # a template mistake: keep the mention for a human, go on
+            log.exception("template error", extra={"account": account.code, "mention_id": row["id"]})
+            self.store.set_status(row["id"], "failed", now, error=f"template:{type(exc).__name__}")
+            return "error"
+        if reply is None:
+            self.store.set_status(row["id"], done_status, now)
+            return "skipped"
+        if not self.store.claim(row["id"], now):
+            return "skipped"
+        platform = self.platforms[account.code]
+        for attempt in (1, 2):
+            try:
+                posted = platform.post_reply(row["id"], reply.text)
+            except DuplicateContent:
+                if attempt == 2:
+                    self.store.set_status(row["id"], "failed", self.clock(), error="duplicate_content")
+                    return "error"
+                reply = self.compose(account, row, state, note, exclude=(reply.variant,)) or reply
+                continue
+            except NotSummoned:
+                self.store.set_status(row["id"], "skipped", self.clock(), error="not_summoned")
+                return "skipped"
+            except TransientPlatformError as exc:
+                self.store.set_status(row["id"], "pending", self.clock(), error=f"transient:{exc}"[:200])
+                return "transient"
+            except Unauthorized as exc:
+                self.store.set_status(row["id"], "pending", self.clock(), error="unauthorized")
+                raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
+            except PlatformError as exc:
+                self.store.set_status(row["id"], "failed", self.clock(), error=f"platform:{exc}"[:200])
+                return "error"
+            self.store.record_post(account.code, row["id"], posted.id, posted.text, reply.template, self.clock())
+            if escalation:
+                self.store.set_status(row["id"], "escalated", self.clock())
+            self.observer.posted(account, row, reply, posted.id)
+            return "posted"
+        return "error"
+
+    def compose(
+        self, account: Account, row: dict[str, Any], state: IncidentState, note: str, exclude: tuple[int, ...]
+    ) -> ComposedReply | None:
+        return self.composer.compose(
+            account=account,
+            lang=row["lang"] or account.default_language,
+            state=state,
+            action=Action(row["action"]),
+            category=Category(row["category"]) if row["category"] else None,
+            author_handle=row["author_handle"],
+            mention_id=row["id"],
+            note=note,
+            recent_texts=self.store.recent_post_texts(account.code, self.settings.limits.rotation_window),
+            exclude_variants=exclude,
+        )

@@ -1,0 +1,54 @@
+"""Fixtures named for what they give: settings with fake credentials, a store on a real SQLite file,
+in-memory platforms for every account, and a wired app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.mock import MockPlatform
+from bot.adapters.store import Store
+from bot.bootstrap import App, build
+from bot.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config" / "replybot.toml"
+CODES = ("ID", "TH", "PH", "SG", "MY", "VN")
+
+
+def fake_env(codes: tuple[str, ...] = CODES) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for code in codes:
+        for name in ("API_KEY", "API_SECRET", "ACCESS_TOKEN_SECRET", "BEARER_TOKEN"):
+            env[f"X_{code}_{name}"] = f"secret-{code.lower()}-{name.lower()}-s3cr3t"
+        env[f"X_{code}_ACCESS_TOKEN"] = f"fake:shopee{code.lower()}"
+    return env
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(CONFIG, fake_env(), db_override=tmp_path / "replybot.db")
+
+
+@pytest.fixture
+def platforms(settings: Settings) -> dict[str, MockPlatform]:
+    return {a.code: MockPlatform(handle=a.handle, account=a.code) for a in settings.accounts}
+
+
+@pytest.fixture
+def make_app(settings: Settings, platforms: dict[str, MockPlatform]) -> Iterator[Callable[..., App]]:
+    """Build an app on the settings' database file; call again to simulate a restart."""
+    opened: list[Store] = []
+
+    def make(**overrides: object) -> App:
+        store = Store.open(settings.db_path)
+        opened.append(store)
+        kwargs: dict[str, object] = {"dry_run": False, "platforms": platforms, "store": store}
+        kwargs.update(overrides)
+        return build(settings, **kwargs)  # type: ignore[arg-type]
+
+    yield make
+    for store in opened:
+        store.close()
