@@ -1,0 +1,11 @@
+"""A fake X (Twitter) API v2 server for drills and tests: mentions, posting, rate limits and faults.
+
+Public API: :class:`FakeX` (in-process, background thread), :func:`serve` (blocking, for the CLI),
+:func:`parse_faults` and :class:`Clock`. See ``docs/FAKE_X.md``.
+"""
+
+from bot.fakex.clock import Clock
+from bot.fakex.faults import FAULT_KINDS, parse_faults
+from bot.fakex.server import FakeX, serve
+
+__all__ = ["FAULT_KINDS", "Clock", "FakeX", "parse_faults", "serve"]
