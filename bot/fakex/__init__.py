@@ -6,6 +6,10 @@ Public API: :class:`FakeX` (in-process, background thread), :func:`serve` (block
 
 from bot.fakex.clock import Clock
 from bot.fakex.faults import FAULT_KINDS, parse_faults
+from bot.fakex.rates import TIERS
 from bot.fakex.server import FakeX, serve
 
-__all__ = ["FAULT_KINDS", "Clock", "FakeX", "parse_faults", "serve"]
+LIMITS: tuple[str, ...] = tuple(TIERS)
+"""Valid values of ``limits``/``--limits``."""
+
+__all__ = ["FAULT_KINDS", "LIMITS", "Clock", "FakeX", "parse_faults", "serve"]

@@ -86,7 +86,7 @@ class App:
         endpoint, route, user_id = self._route(method, path)
         self.requests[route] += 1
         fault = self.faults.pick(is_post=endpoint == "create_tweet")
-        if fault:
+        if fault and fault != "lost":
             self.injected[fault] += 1
             if fault in ("500", "503", "429"):
                 title = {
@@ -114,7 +114,10 @@ class App:
                 self.rate_limited += 1
                 return Outcome(429, _encode(problem(429, "Too Many Requests")), limit_headers)
         reply = self._endpoint(endpoint, caller, user_id, params, raw_body, now)
-        action: Action = "lost" if fault == "lost" else "respond"
+        action: Action = "respond"
+        if fault == "lost":
+            self.injected[fault] += 1
+            action = "lost"
         return Outcome(reply.status, _encode(reply.body), {**limit_headers, **reply.headers}, action)
 
     @staticmethod

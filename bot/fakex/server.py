@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import logging
 import socket
 import struct
@@ -13,9 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from bot.fakex.app import App
+from bot.fakex.app import App, Outcome
 from bot.fakex.clock import Clock
 from bot.fakex.faults import parse_faults
+from bot.fakex.render import problem
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +50,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        outcome = self.server.app.handle(method, self.path, headers, body)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            outcome = self.server.app.handle(method, self.path, headers, body)
+        except Exception:
+            log.exception("fake X failed on %s %s", method, self.path)
+            outcome = Outcome(500, json.dumps(problem(500, "Internal Server Error")).encode())
         if outcome.action == "hang":
             self.server.stopping.wait(self.server.hang_seconds)
         if outcome.action != "respond":
