@@ -267,3 +267,28 @@ def incident_status(config_path: Path | None, db_path: Path | None) -> None:
     settings, store = _incident_store(config_path, db_path, None)
     for account in settings.accounts:
         _print_incident(settings, store, account.code)
+
+
+@main.group("fake-x")
+def fake_x() -> None:
+    """A local fake of the X API v2 endpoints the bot uses, for drills and tests (see docs/FAKE_X.md)."""
+
+
+@fake_x.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8099, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--limits", default="pro", show_default=True, type=click.Choice(["pro", "basic", "none"]))
+@click.option("--faults", default="", help="KIND=RATE,... with KIND in 500 503 429 hang malformed reset lost.")
+@click.option("--seed", type=int, help="Seed for reproducible faults.")
+@click.option("--hang-seconds", default=30.0, show_default=True, type=click.FloatRange(min=0))
+def fake_x_serve(host: str, port: int, limits: str, faults: str, seed: int | None, hang_seconds: float) -> None:
+    """Serve the fake X API until Ctrl-C or SIGTERM."""
+    from bot.fakex import parse_faults, serve
+
+    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"))
+    try:
+        parse_faults(faults)
+    except ValueError as exc:
+        fail(f"--faults: {exc}")
+    click.echo(f"fake X API on http://{host}:{port} (limits={limits}, faults={faults or 'none'})", err=True)
+    serve(host, port, limits, faults, seed, hang_seconds=hang_seconds)

@@ -27,6 +27,10 @@ class RateLimited(TransientPlatformError):
         self.reset_at = reset_at
 
 
+class PostOutcomeUnknown(TransientPlatformError):
+    """A post may or may not have been created (timeout, reset, 5xx, lost answer): reconcile before reposting."""
+
+
 class Unauthorized(PlatformError):
     """401: the account's credentials are wrong or revoked. Stop that account."""
 

@@ -19,6 +19,7 @@ from bot.ports import (
     NotSummoned,
     Platform,
     PlatformError,
+    PostOutcomeUnknown,
     TransientPlatformError,
     Unauthorized,
 )
@@ -175,6 +176,8 @@ class Service:
     def send_pending(self, account: Account, result: PollResult | None = None) -> PollResult:
         """Post the replies that wait, oldest first, within the budget."""
         result = result or PollResult()
+        if not self.reconcile(account):
+            return result
         pending = self.store.pending(account.code)
         budget = self.budget_left(account)
         state, note = self.incident_state(account)
@@ -195,6 +198,35 @@ class Service:
             elif outcome == "error":
                 result.errors += 1
         return result
+
+    def reconcile(self, account: Account) -> bool:
+        """Settle claims left by a crash or a lost answer against the account's own recent replies.
+
+        A claim whose reply is found is recorded as posted; one that is not goes back to pending. Returns
+        False when the platform could not be asked, so nothing is posted that might be posted twice.
+        """
+        claims = self.store.claimed(account.code)
+        if not claims:
+            return True
+        try:
+            replies = {p.in_reply_to: p for p in self.platforms[account.code].own_replies(100)}
+        except PlatformError as exc:
+            log.warning("cannot reconcile %d claims yet: %s", len(claims), exc, extra={"account": account.code})
+            return False
+        now = self.clock()
+        for row in claims:
+            found = replies.get(row["id"])
+            if found:
+                self.store.record_post(account.code, row["id"], found.id, found.text, row["template"], now)
+                if row["action"] == Action.ESCALATE.value:
+                    self.store.set_status(row["id"], "escalated", now)
+                log.info("reconciled: the reply was posted", extra={"account": account.code, "mention_id": row["id"]})
+            else:
+                self.store.set_status(row["id"], "pending", now)
+                log.info(
+                    "reconciled: no reply found, will post", extra={"account": account.code, "mention_id": row["id"]}
+                )
+        return True
 
     def _expired(self, row: dict[str, Any]) -> bool:
         if not row["created_at"]:
@@ -218,7 +250,7 @@ class Service:
         if reply is None:
             self.store.set_status(row["id"], done_status, now)
             return "skipped"
-        if not self.store.claim(row["id"], now):
+        if not self.store.claim(row["id"], now, reply.template):
             return "skipped"
         platform = self.platforms[account.code]
         for attempt in (1, 2):
@@ -233,7 +265,10 @@ class Service:
             except NotSummoned:
                 self.store.set_status(row["id"], "skipped", self.clock(), error="not_summoned")
                 return "skipped"
-            except TransientPlatformError as exc:
+            except PostOutcomeUnknown as exc:  # stays claimed: reconciled before anything is posted again
+                self.store.set_status(row["id"], "claimed", self.clock(), error=f"unknown:{exc}"[:200])
+                return "transient"
+            except TransientPlatformError as exc:  # not sent: waits for the next poll
                 self.store.set_status(row["id"], "pending", self.clock(), error=f"transient:{exc}"[:200])
                 return "transient"
             except Unauthorized as exc:

@@ -56,9 +56,7 @@ def test_a_token_that_is_not_fake_handle_is_refused_with_401(fake_x: FakeX) -> N
 
 def test_mentions_come_with_fields_and_authors_and_a_reply_is_recorded(fake_x: FakeX) -> None:
     client = oauth_client(fake_x.url, "shopeeid")
-    [tweet_id] = admin_post(fake_x.url, "mentions", [mention("shopeeid", "aplikasi error terus", lang="id")])[
-        "ids"
-    ]
+    [tweet_id] = admin_post(fake_x.url, "mentions", [mention("shopeeid", "aplikasi error terus", lang="id")])["ids"]
     page = client.get_users_mentions(
         account_id(client),
         user_auth=True,
@@ -83,9 +81,7 @@ def test_mentions_come_with_fields_and_authors_and_a_reply_is_recorded(fake_x: F
 def test_created_at_is_iso_8601_with_milliseconds_and_z(fake_x: FakeX) -> None:
     admin_post(fake_x.url, "mentions", [mention("shopeeid", "hi", created_at="2023-02-14T08:15:30.250Z")])
     url = f"{fake_x.url}/2/users/{account_id(oauth_client(fake_x.url, 'shopeeid'))}/mentions"
-    body = requests.get(
-        url, params={"tweet.fields": "created_at"}, headers={"Authorization": "Bearer fake:shopeeid"}
-    )
+    body = requests.get(url, params={"tweet.fields": "created_at"}, headers={"Authorization": "Bearer fake:shopeeid"})
     assert body.json()["data"][0]["created_at"] == "2023-02-14T08:15:30.250Z"
     assert set(body.json()["data"][0]) == {"id", "text", "edit_history_tweet_ids", "created_at"}
 
@@ -93,9 +89,7 @@ def test_created_at_is_iso_8601_with_milliseconds_and_z(fake_x: FakeX) -> None:
 def test_pagination_walks_250_mentions_newest_first(fake_x: FakeX) -> None:
     ids = admin_post(fake_x.url, "mentions", [mention("shopeeid", f"down {n}") for n in range(250)])["ids"]
     client = oauth_client(fake_x.url, "shopeeid")
-    pages = list(
-        tweepy.Paginator(client.get_users_mentions, account_id(client), user_auth=True, max_results=100)
-    )
+    pages = list(tweepy.Paginator(client.get_users_mentions, account_id(client), user_auth=True, max_results=100))
     assert [p.meta["result_count"] for p in pages] == [100, 100, 50]
     assert [str(t.id) for p in pages for t in p.data] == list(reversed(ids))
     assert "next_token" not in pages[-1].meta

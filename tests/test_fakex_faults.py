@@ -64,9 +64,7 @@ def test_a_lost_post_fails_for_the_client_but_was_published() -> None:
     with FakeX(limits="none", faults="lost=1") as fx:
         [tweet_id] = admin_post(fx.url, "mentions", [mention("shopeeid", "down")])["ids"]
         with pytest.raises(requests.exceptions.ConnectionError):
-            oauth_client(fx.url, "shopeeid").create_tweet(
-                text="@budi checking", in_reply_to_tweet_id=tweet_id
-            )
+            oauth_client(fx.url, "shopeeid").create_tweet(text="@budi checking", in_reply_to_tweet_id=tweet_id)
         [post] = admin_get(fx.url, "posts")["posts"]
         assert (post["text"], post["in_reply_to_tweet_id"]) == ("@budi checking", tweet_id)
         assert admin_get(fx.url, "stats")["faults"] == {"lost": 1}

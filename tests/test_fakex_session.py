@@ -28,12 +28,8 @@ class Recorder(RoutedSession):
 def test_x_urls_go_to_the_base_url_with_the_default_timeout() -> None:
     with FakeX(limits="pro") as fx:
         session = Recorder(fx.url, (1.5, 4.0))
-        session.request(
-            "GET", "https://api.twitter.com/2/users/me", headers={"Authorization": "Bearer fake:a"}
-        )
-        session.request(
-            "GET", "https://api.x.com/2/users/me", headers={"Authorization": "Bearer fake:a"}, timeout=9
-        )
+        session.request("GET", "https://api.twitter.com/2/users/me", headers={"Authorization": "Bearer fake:a"})
+        session.request("GET", "https://api.x.com/2/users/me", headers={"Authorization": "Bearer fake:a"}, timeout=9)
         session.get(f"{fx.url}/_admin/stats")
         assert session.seen == [
             (f"{fx.url}/2/users/me", (1.5, 4.0)),
@@ -50,10 +46,7 @@ def test_a_positional_timeout_is_kept() -> None:
 
 
 def test_without_a_base_url_nothing_is_rewritten() -> None:
-    assert (
-        RoutedSession(None, 3.0).route("https://api.twitter.com/2/tweets")
-        == "https://api.twitter.com/2/tweets"
-    )
+    assert RoutedSession(None, 3.0).route("https://api.twitter.com/2/tweets") == "https://api.twitter.com/2/tweets"
 
 
 def test_last_rate_limit_reads_the_headers_of_the_last_response() -> None:

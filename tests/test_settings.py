@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CONFIG, fake_env
 
 from bot.cli import main
 from bot.settings import ConfigError, load_settings
-from tests.conftest import CONFIG, fake_env
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -107,12 +107,12 @@ class Store:
         sets = ", ".join(f"{k} = ?" for k in updates)
         self.db.execute(f"UPDATE mentions SET {sets} WHERE id = ?", [*updates.values(), mention_id])
 
-    def claim(self, mention_id: str, now: datetime) -> bool:
-        """Move a pending mention to ``claimed``; False if someone else already moved it."""
+    def claim(self, mention_id: str, now: datetime, template: str | None = None) -> bool:
+        """Move a pending mention to ``claimed`` (committed before posting); False if it was not pending."""
         cursor = self.db.execute(
-            "UPDATE mentions SET status = 'claimed', attempts = attempts + 1, updated_at = ? "
+            "UPDATE mentions SET status = 'claimed', attempts = attempts + 1, updated_at = ?, template = ? "
             "WHERE id = ? AND status = 'pending'",
-            [iso(now), mention_id],
+            [iso(now), template, mention_id],
         )
         return cursor.rowcount == 1
 

@@ -49,9 +49,7 @@ class RateLimit:
     url: str | None = None
 
     @classmethod
-    def from_headers(
-        cls, headers: Mapping[str, str], status: int | None = None, url: str | None = None
-    ) -> RateLimit:
+    def from_headers(cls, headers: Mapping[str, str], status: int | None = None, url: str | None = None) -> RateLimit:
         def num(name: str) -> int | None:
             value = headers.get(name)
             try:

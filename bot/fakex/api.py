@@ -53,9 +53,7 @@ def _csv(params: Mapping[str, str], name: str, allowed: frozenset[str]) -> froze
 def _max_results(params: Mapping[str, str]) -> int:
     raw = params.get("max_results", "10")
     if not raw.isdigit() or not 5 <= int(raw) <= 100:
-        raise BadParam(
-            "max_results", raw, f"The `max_results` query parameter value [{raw}] is not between 5 and 100"
-        )
+        raise BadParam("max_results", raw, f"The `max_results` query parameter value [{raw}] is not between 5 and 100")
     return int(raw)
 
 
@@ -64,9 +62,7 @@ def _id_param(params: Mapping[str, str], name: str) -> int | None:
     if raw is None:
         return None
     if not is_numeric_id(raw):
-        raise BadParam(
-            name, raw, f"The `{name}` query parameter value [{raw}] does not match ^[0-9]{{1,19}}$"
-        )
+        raise BadParam(name, raw, f"The `{name}` query parameter value [{raw}] does not match ^[0-9]{{1,19}}$")
     return int(raw)
 
 
@@ -77,9 +73,7 @@ def _token(params: Mapping[str, str]) -> int | None:
     digits = raw.removeprefix(TOKEN_PREFIX)
     if raw.startswith(TOKEN_PREFIX) and digits.isascii() and digits.isalnum():
         return int(digits, 36)
-    raise BadParam(
-        "pagination_token", raw, f"The `pagination_token` query parameter value [{raw}] is invalid"
-    )
+    raise BadParam("pagination_token", raw, f"The `pagination_token` query parameter value [{raw}] is invalid")
 
 
 def me(caller: Account, params: Mapping[str, str]) -> Reply:
@@ -101,9 +95,7 @@ def user_tweets(store: Store, user_id: str, params: Mapping[str, str]) -> Reply:
 
 def _page(store: Store, user_id: str, params: Mapping[str, str], *, timeline: bool) -> Reply:
     if not is_numeric_id(user_id):
-        raise BadParam(
-            "id", user_id, f"The `id` query parameter value [{user_id}] does not match ^[0-9]{{1,19}}$"
-        )
+        raise BadParam("id", user_id, f"The `id` query parameter value [{user_id}] does not match ^[0-9]{{1,19}}$")
     limit = _max_results(params)
     since, until, token = _id_param(params, "since_id"), _id_param(params, "until_id"), _token(params)
     tweet_fields = _csv(params, "tweet.fields", TWEET_FIELDS)
@@ -178,17 +170,13 @@ def create_tweet(store: Store, caller: Account, body: Any, now: float) -> tuple[
         return Reply(400, invalid_request("body", "", "The request body must be a JSON object")), None
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
-        return Reply(
-            400, invalid_request("text", str(text), "The `text` field must be a non-empty string")
-        ), None
+        return Reply(400, invalid_request("text", str(text), "The `text` field must be a non-empty string")), None
     reply = body.get("reply") or {}
     parent_id = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
     if parent_id is not None:
         parent = store.tweets.get(str(parent_id))
         if parent is None:
-            message = (
-                f"The `reply.in_reply_to_tweet_id` value [{parent_id}] does not refer to an existing post"
-            )
+            message = f"The `reply.in_reply_to_tweet_id` value [{parent_id}] does not refer to an existing post"
             return Reply(400, invalid_request("reply.in_reply_to_tweet_id", str(parent_id), message)), None
         if parent.author_id != caller.id and not parent.mentions_handle(caller.handle):
             return Reply(403, problem(403, "Forbidden", NOT_SUMMONED)), None
@@ -198,6 +186,4 @@ def create_tweet(store: Store, caller: Account, body: Any, now: float) -> tuple[
         text=text, author=caller, now=now, lang="und", in_reply_to=str(parent_id) if parent_id else None
     )
     store.record_post(tweet, caller)
-    return Reply(
-        201, {"data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}}
-    ), tweet
+    return Reply(201, {"data": {"id": tweet.id, "text": tweet.text, "edit_history_tweet_ids": [tweet.id]}}), tweet

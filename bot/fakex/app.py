@@ -80,9 +80,7 @@ class App:
             self.statuses[str(outcome.status) if outcome.action == "respond" else outcome.action] += 1
             return outcome
 
-    def _v2(
-        self, method: str, path: str, params: dict[str, str], headers: dict[str, str], raw_body: bytes
-    ) -> Outcome:
+    def _v2(self, method: str, path: str, params: dict[str, str], headers: dict[str, str], raw_body: bytes) -> Outcome:
         endpoint, route, user_id = self._route(method, path)
         self.requests[route] += 1
         fault = self.faults.pick(is_post=endpoint == "create_tweet")

@@ -39,9 +39,7 @@ def parse_faults(spec: str) -> dict[str, float]:
         rates[kind] = rate
     total = sum(rates.values())
     if total > 1.0 + 1e-9:
-        raise ValueError(
-            f"fault rates add up to {total:g}; they are fractions of requests and must sum to <= 1"
-        )
+        raise ValueError(f"fault rates add up to {total:g}; they are fractions of requests and must sum to <= 1")
     return rates
 
 

@@ -84,9 +84,7 @@ class RateLimiter:
             if rule.scope == "user" and rule.window == HOURS_24:
                 prefixes.append("x-user-limit-24hour")
             for prefix in prefixes:
-                headers.update(
-                    zip((f"{prefix}-limit", f"{prefix}-remaining", f"{prefix}-reset"), values, strict=True)
-                )
+                headers.update(zip((f"{prefix}-limit", f"{prefix}-remaining", f"{prefix}-reset"), values, strict=True))
         return Verdict(allowed, headers)
 
     def _window(self, endpoint: str, rule: Rule, user_id: str, now: float) -> _Window:

@@ -50,9 +50,7 @@ def tweet_json(tweet: Tweet, fields: frozenset[str]) -> Json:
         out["in_reply_to_user_id"] = tweet.in_reply_to_user_id
     if "entities" in fields and tweet.mentions:
         out["entities"] = {
-            "mentions": [
-                {"start": m.start, "end": m.end, "username": m.username, "id": m.id} for m in tweet.mentions
-            ]
+            "mentions": [{"start": m.start, "end": m.end, "username": m.username, "id": m.id} for m in tweet.mentions]
         }
     if "possibly_sensitive" in fields:
         out["possibly_sensitive"] = False

@@ -63,8 +63,7 @@ class Post:
 
 def find_mentions(text: str) -> tuple[MentionEntity, ...]:
     return tuple(
-        MentionEntity(m.start(), m.end(), m.group(1), user_id_for(m.group(1)))
-        for m in MENTION_RE.finditer(text)
+        MentionEntity(m.start(), m.end(), m.group(1), user_id_for(m.group(1))) for m in MENTION_RE.finditer(text)
     )
 
 

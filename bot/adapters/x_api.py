@@ -1,0 +1,331 @@
+"""The X adapter: the platform port on ``tweepy.Client`` (X API v2). The only module that imports tweepy.
+
+- Every call has a connect and read timeout (tweepy sets none) and can be routed to the fake X server.
+- Reads retry transient failures (network, timeouts, 5xx) with tenacity: exponential backoff with jitter,
+  bounded, one log line per retry. Posts are never retried blindly: a post whose answer was lost may have
+  been created, so it raises ``PostOutcomeUnknown`` and the service reconciles against the account's own
+  recent replies before posting again.
+- Rate limits are paced from X's headers: an endpoint whose window is spent is not called again before its
+  reset; a 429 without a reset header backs off exponentially instead of retrying in a loop.
+- tweepy objects are converted to the project's own dataclasses here and go no further.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from bot.adapters.x_session import RoutedSession
+from bot.core.models import Me, Mention, MentionPage, Posted
+from bot.ports import (
+    DuplicateContent,
+    NotSummoned,
+    PlatformError,
+    PostOutcomeUnknown,
+    RateLimited,
+    TransientPlatformError,
+    Unauthorized,
+)
+from bot.settings import Account, Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "lang",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+    "entities",
+]
+MENTION_WINDOW = 800
+"""X serves only the 800 most recent mentions of a user."""
+TWITTER_EPOCH_MS = 1288834974657
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    initial_wait_s: float = 0.5
+    max_wait_s: float = 30.0
+    backoff_429_s: float = 15.0
+    """First wait after a 429 without a reset header; doubles each time, up to 15 minutes."""
+
+
+def snowflake_ms(tweet_id: str) -> int | None:
+    """Milliseconds since the epoch encoded in a snowflake id, or None for a non-snowflake id."""
+    try:
+        value = int(tweet_id)
+    except ValueError:
+        return None
+    return (value >> 22) + TWITTER_EPOCH_MS if value > (1 << 22) else None
+
+
+class _Transient(Exception):
+    """Internal: a read failed for a reason that retrying may fix."""
+
+
+def _detail(exc: tweepy.HTTPException) -> str:
+    parts = [*exc.api_messages, *(str(e.get("detail", "")) for e in exc.api_errors if isinstance(e, dict))]
+    try:
+        body = exc.response.json()
+        if isinstance(body, dict) and body.get("detail"):
+            parts.append(str(body["detail"]))
+    except ValueError:
+        pass
+    return " ".join(p for p in parts if p) or f"HTTP {exc.response.status_code}"
+
+
+class XPlatform:
+    """One support account on X."""
+
+    def __init__(
+        self,
+        account: Account,
+        settings: Settings,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        if account.credentials is None:
+            raise PlatformError(f"account {account.code} has no credentials")
+        creds = account.credentials
+        self.account = account
+        self.max_age = timedelta(seconds=settings.limits.max_mention_age_s)
+        self.retry = retry or RetryPolicy()
+        self.sleep, self.now = sleep, now
+        self.session = RoutedSession(
+            settings.api_base_url, (min(3.05, settings.http_timeout_s), settings.http_timeout_s)
+        )
+        self.client = tweepy.Client(
+            bearer_token=creds.bearer_token,
+            consumer_key=creds.api_key,
+            consumer_secret=creds.api_secret,
+            access_token=creds.access_token,
+            access_token_secret=creds.access_token_secret,
+            wait_on_rate_limit=False,  # it retries at once without a reset header and ignores 24 h caps
+        )
+        self.client.session = self.session
+        self._me: Me | None = None
+        self._lock = threading.Lock()
+        self._blocked_until: dict[str, float] = {}
+        self._backoff_429: dict[str, float] = {}
+
+    # --- the port ---------------------------------------------------------------------------------------
+
+    def me(self) -> Me:
+        if self._me is None:
+            resp = self._read("me", lambda: self.client.get_me(user_auth=True, user_fields=["username"]))
+            self._me = Me(str(resp.data.id), str(resp.data.username))
+        return self._me
+
+    def fetch_mentions(self, since_id: str | None) -> MentionPage:
+        me = self.me()
+        tweets: list[Mention] = []
+        token: str | None = None
+        oldest_allowed = datetime.now(UTC) - self.max_age
+        while True:
+            params: dict[str, Any] = {
+                "max_results": 100,
+                "tweet_fields": TWEET_FIELDS,
+                "expansions": ["author_id"],
+                "user_fields": ["username"],
+                "user_auth": True,
+            }
+            if since_id:
+                params["since_id"] = since_id
+            if token:
+                params["pagination_token"] = token
+            resp = self._read("mentions", lambda p=params: self.client.get_users_mentions(me.id, **p))  # type: ignore[misc]
+            page = list(self._convert(resp))
+            tweets.extend(page)
+            token = (resp.meta or {}).get("next_token")
+            if not token or not page:
+                break
+            if since_id is None and page[-1].created_at and page[-1].created_at < oldest_allowed:
+                break  # a first start: nothing older than max_mention_age will be answered anyway
+        tweets.sort(key=lambda m: (len(m.id), m.id))
+        extras = self._window_check(since_id, tweets)
+        return MentionPage(tuple(tweets), tweets[-1].id if tweets else None, extras)
+
+    def post_reply(self, in_reply_to: str, text: str) -> Posted:
+        self._check_pacing("post")
+        try:
+            resp = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
+        except tweepy.TooManyRequests as exc:
+            self._on_429("post", exc)
+            raise RateLimited("post rate limit", self._blocked_until.get("post")) from None
+        except tweepy.Forbidden as exc:
+            detail = _detail(exc)
+            if "duplicate content" in detail.lower():
+                raise DuplicateContent(detail) from None
+            if "mentioned or are the author" in detail or "not allowed to reply" in detail.lower():
+                raise NotSummoned(detail) from None
+            raise PlatformError(f"403 Forbidden: {detail}") from None
+        except tweepy.Unauthorized as exc:
+            raise Unauthorized(_detail(exc)) from None
+        except tweepy.BadRequest as exc:
+            raise PlatformError(f"400 Bad Request: {_detail(exc)}") from None
+        except tweepy.TwitterServerError as exc:
+            raise PostOutcomeUnknown(f"{exc.response.status_code} from X while posting") from None
+        except (requests.RequestException, ValueError) as exc:
+            raise PostOutcomeUnknown(f"no usable answer while posting: {type(exc).__name__}") from None
+        finally:
+            self._note_limits("post")
+        data = resp.data or {}
+        return Posted(str(data["id"]), str(data.get("text", text)), in_reply_to)
+
+    def own_replies(self, limit: int = 100) -> list[Posted]:
+        me = self.me()
+        resp = self._read(
+            "timeline",
+            lambda: self.client.get_users_tweets(
+                me.id, max_results=max(5, min(limit, 100)), tweet_fields=["referenced_tweets"], user_auth=True
+            ),
+        )
+        posted = []
+        for tweet in resp.data or []:
+            replied = next((str(r.id) for r in tweet.referenced_tweets or [] if r.type == "replied_to"), None)
+            if replied:
+                posted.append(Posted(str(tweet.id), str(tweet.text), replied))
+        return posted
+
+    # --- conversion ---------------------------------------------------------------------------------------
+
+    def _convert(self, resp: Any) -> Iterator[Mention]:
+        users = {str(u.id): str(u.username) for u in (resp.includes or {}).get("users", [])}
+        for tweet in resp.data or []:
+            try:
+                yield self._mention(tweet, users)
+            except Exception:  # a malformed mention is logged and dropped here, never kills the poll
+                log.exception("malformed mention skipped", extra={"account": self.account.code})
+
+    def _mention(self, tweet: Any, users: dict[str, str]) -> Mention:
+        author_id = str(tweet.author_id or "")
+        created = tweet.created_at
+        if created is not None and created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        refs = tuple((str(r.type), str(r.id)) for r in tweet.referenced_tweets or [])
+        return Mention(
+            id=str(tweet.id),
+            text=str(tweet.text or ""),
+            author_id=author_id,
+            author_handle=users.get(author_id, ""),
+            account=self.account.code,
+            created_at=created,
+            conversation_id=str(tweet.conversation_id) if tweet.conversation_id else None,
+            lang=tweet.lang,
+            in_reply_to_user_id=str(tweet.in_reply_to_user_id) if tweet.in_reply_to_user_id else None,
+            referenced=refs,
+        )
+
+    def _window_check(self, since_id: str | None, tweets: list[Mention]) -> dict[str, str]:
+        """X keeps only the 800 most recent mentions: if we got that many, some may have fallen out."""
+        if not since_id or len(tweets) < MENTION_WINDOW or tweets[0].id == since_id:
+            return {}
+        first, last, since = snowflake_ms(tweets[0].id), snowflake_ms(tweets[-1].id), snowflake_ms(since_id)
+        lost = 0
+        if first and last and since and last > first:
+            lost = int((first - since) * len(tweets) / (last - first))
+        log.warning(
+            "mention window overrun: more mentions arrived between polls than X keeps; about %d lost",
+            lost,
+            extra={"account": self.account.code},
+        )
+        return {"window_overrun": "1", "estimated_lost": str(lost)}
+
+    # --- retries and pacing ----------------------------------------------------------------------------
+
+    def _read(self, endpoint: str, call: Callable[[], T]) -> T:
+        def attempt() -> T:
+            self._check_pacing(endpoint)
+            try:
+                return call()
+            except tweepy.TooManyRequests as exc:
+                self._on_429(endpoint, exc)
+                raise RateLimited(f"{endpoint} rate limit", self._blocked_until.get(endpoint)) from None
+            except tweepy.Unauthorized as exc:
+                raise Unauthorized(_detail(exc)) from None
+            except tweepy.TwitterServerError as exc:
+                raise _Transient(f"{exc.response.status_code} from X") from None
+            except (requests.RequestException, ValueError) as exc:  # timeouts, resets, malformed JSON
+                raise _Transient(type(exc).__name__) from None
+            except tweepy.HTTPException as exc:
+                raise PlatformError(f"{exc.response.status_code}: {_detail(exc)}") from None
+            finally:
+                self._note_limits(endpoint)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.initial_wait_s, max=self.retry.max_wait_s, jitter=self.retry.initial_wait_s
+            ),
+            sleep=self.sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            raise TransientPlatformError(f"{endpoint}: {exc} (after {self.retry.attempts} attempts)") from None
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        log.warning(
+            "X call failed (%s), retry %d in %.1fs",
+            exc,
+            state.attempt_number,
+            wait,
+            extra={"account": self.account.code},
+        )
+
+    def _note_limits(self, endpoint: str) -> None:
+        """Read X's headers: a spent window blocks the endpoint until its reset."""
+        seen = self.session.last_rate_limit
+        if seen.remaining == 0 and seen.reset:
+            with self._lock:
+                self._blocked_until[endpoint] = max(self._blocked_until.get(endpoint, 0), seen.reset + 1.0)
+        if seen.app_remaining_24h == 0 and seen.app_reset_24h and endpoint == "post":
+            with self._lock:
+                self._blocked_until["post"] = max(self._blocked_until.get("post", 0), seen.app_reset_24h + 1.0)
+        if seen.status and seen.status < 400:
+            self._backoff_429.pop(endpoint, None)
+
+    def _on_429(self, endpoint: str, exc: tweepy.TooManyRequests) -> None:
+        reset = getattr(exc, "reset_time", None)
+        seen = self.session.last_rate_limit
+        if seen.app_remaining_24h == 0 and seen.app_reset_24h:  # the 24 h app cap, not the user window
+            reset = max(reset or 0, seen.app_reset_24h)
+        with self._lock:
+            if reset:
+                until = float(reset) + random.uniform(1.0, 3.0)
+            else:  # no reset header: back off exponentially instead of hammering
+                step = self._backoff_429.get(endpoint, self.retry.backoff_429_s / 2) * 2
+                self._backoff_429[endpoint] = min(step, 900.0)
+                until = self.now() + self._backoff_429[endpoint] * random.uniform(0.8, 1.2)
+            self._blocked_until[endpoint] = max(self._blocked_until.get(endpoint, 0), until)
+        log.warning(
+            "429 from X on %s; pausing it for %.0fs",
+            endpoint,
+            self._blocked_until[endpoint] - self.now(),
+            extra={"account": self.account.code},
+        )
+
+    def _check_pacing(self, endpoint: str) -> None:
+        until = self._blocked_until.get(endpoint, 0.0)
+        if until > self.now():
+            raise RateLimited(f"{endpoint} paused until its rate-limit window resets", until)

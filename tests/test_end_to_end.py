@@ -1,0 +1,112 @@
+"""`replybot run` as a real process against the fake X server: real tweepy, real SQLite, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CONFIG, fake_env
+from fakex_clients import admin_get, admin_post, mention
+
+from bot.fakex import FakeX
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fake_x() -> Iterator[FakeX]:
+    with FakeX(limits="pro") as fx:
+        yield fx
+
+
+def bot_env(url: str, codes: tuple[str, ...] = ("ID", "TH")) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("X_")}
+    env.update(fake_env(codes))
+    env.update({"X_API_BASE_URL": url, "REPLYBOT_LOG_LEVEL": "DEBUG"})
+    return env
+
+
+def run_bot(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "bot", *args, "--config", str(CONFIG)]
+    return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def complaints(fake_x: FakeX) -> list[str]:
+    return admin_post(
+        fake_x.url,
+        "mentions",
+        [
+            mention("shopeeid", "@shopeeid aplikasinya error, gabisa login dari tadi", "rina", lang="in"),
+            mention("shopeeid", "@shopeeid makasih min paketnya udah sampai", "andika", lang="in"),
+            mention("shopeeth", "@shopeeth แอปล่มหรือเปล่าคะ เข้าไม่ได้เลย", "ploy", lang="th"),
+        ],
+    )["ids"]
+
+
+def test_run_once_replies_once_and_a_restart_adds_nothing(fake_x: FakeX, tmp_path: Path) -> None:
+    ids = complaints(fake_x)
+    db = tmp_path / "live.db"
+    env = bot_env(fake_x.url)
+    first = run_bot(["run", "--once", "--db", str(db)], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    posts = admin_get(fake_x.url, "posts")["posts"]
+    assert sorted(p["in_reply_to_tweet_id"] for p in posts) == sorted([ids[0], ids[2]])
+    again = run_bot(["run", "--once", "--db", str(db)], env, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(admin_get(fake_x.url, "posts")["posts"]) == 2
+
+
+def test_dry_run_posts_nothing_and_prints_what_it_would_post(fake_x: FakeX, tmp_path: Path) -> None:
+    complaints(fake_x)
+    result = run_bot(["run", "--once", "--dry-run"], bot_env(fake_x.url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert admin_get(fake_x.url, "posts")["posts"] == []
+    assert "would post" in result.stdout and "@rina" in result.stdout and "@ploy" in result.stdout
+    assert not (tmp_path / "data").exists()
+
+
+def test_sigterm_stops_the_loop_cleanly_with_exit_0(fake_x: FakeX, tmp_path: Path) -> None:
+    env = bot_env(fake_x.url)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--interval",
+        "0.2",
+        "--config",
+        str(CONFIG),
+        "--db",
+        str(tmp_path / "l.db"),
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        complaints(fake_x)
+        deadline = time.monotonic() + 15
+        while len(admin_get(fake_x.url, "posts")["posts"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert len(admin_get(fake_x.url, "posts")["posts"]) == 2
+
+
+def test_no_secret_ever_reaches_the_logs(fake_x: FakeX, tmp_path: Path) -> None:
+    complaints(fake_x)
+    env = bot_env(fake_x.url)
+    env["X_ID_ACCESS_TOKEN"] = "fake:shopeeid"
+    result = run_bot(["run", "--once", "--db", str(tmp_path / "s.db")], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "polling" in output  # the log really was written, at DEBUG
+    for name, value in fake_env(("ID", "TH")).items():
+        assert value not in output, f"{name} leaked"

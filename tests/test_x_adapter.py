@@ -1,0 +1,150 @@
+"""The X adapter through real tweepy calls against the fake X server on a free loopback port."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import CONFIG, fake_env
+from fakex_clients import admin_get, admin_post, mention
+
+from bot.adapters.x_api import RetryPolicy, XPlatform
+from bot.fakex import FakeX
+from bot.ports import (
+    DuplicateContent,
+    NotSummoned,
+    PostOutcomeUnknown,
+    RateLimited,
+    TransientPlatformError,
+    Unauthorized,
+)
+from bot.settings import Settings, load_settings
+
+NO_SLEEP = RetryPolicy(attempts=3, initial_wait_s=0.0, max_wait_s=0.0)
+
+
+@pytest.fixture
+def fake_x() -> Iterator[FakeX]:
+    with FakeX(limits="pro", hang_seconds=2.0) as fx:
+        yield fx
+
+
+def settings_for(url: str, tmp_path: Path, **env: str) -> Settings:
+    return load_settings(CONFIG, {**fake_env(), "X_API_BASE_URL": url, **env}, db_override=tmp_path / "x.db")
+
+
+def platform(fake_x: FakeX, tmp_path: Path, code: str = "ID", **env: str) -> XPlatform:
+    settings = settings_for(fake_x.url, tmp_path, **env)
+    settings = dataclasses.replace(settings, http_timeout_s=1.0)
+    return XPlatform(settings.account(code), settings, retry=NO_SLEEP, sleep=lambda s: None)
+
+
+def test_who_am_i_fetch_and_reply_through_tweepy(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    me = x.me()
+    assert me.handle == "shopeeid"
+    ids = admin_post(fake_x.url, "mentions", [mention("shopeeid", "@shopeeid app error terus", "rina", lang="in")])[
+        "ids"
+    ]
+    page = x.fetch_mentions(None)
+    (m,) = page.mentions
+    assert (m.id, m.author_handle, m.lang, m.account) == (ids[0], "rina", "in", "ID")
+    assert m.created_at is not None and m.created_at.tzinfo is not None
+    assert m.conversation_id == m.id
+    posted = x.post_reply(m.id, "@rina maaf ya, kami sedang perbaiki #ABC123")
+    assert posted.in_reply_to == m.id
+    assert [p["in_reply_to_tweet_id"] for p in admin_get(fake_x.url, "posts")["posts"]] == [m.id]
+    assert [r.in_reply_to for r in x.own_replies()] == [m.id]
+
+
+def test_all_pages_of_250_mentions_come_oldest_first_and_since_id_works(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    ids = admin_post(fake_x.url, "mentions", [mention("shopeeid", f"error {i}", f"u{i}") for i in range(250)])["ids"]
+    page = x.fetch_mentions(ids[0])
+    assert [m.id for m in page.mentions] == ids[1:]
+    assert page.newest_id == ids[-1]
+    assert x.fetch_mentions(ids[-1]).mentions == ()
+
+
+def test_an_overrun_800_window_is_reported(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    first = admin_post(fake_x.url, "mentions", [mention("shopeeid", "error 0", "u0")])["ids"][0]
+    admin_post(fake_x.url, "mentions", [mention("shopeeid", f"error {i}", f"u{i}") for i in range(1, 901)])
+    page = x.fetch_mentions(first)
+    assert len(page.mentions) == 800
+    assert page.extras["window_overrun"] == "1"
+
+
+def test_refusals_become_decisions(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    x.me()
+    ids = admin_post(
+        fake_x.url,
+        "mentions",
+        [mention("shopeeid", "@shopeeid error", "a"), mention("shopeeth", "@shopeeth ล่ม", "b")],
+    )["ids"]
+    x.post_reply(ids[0], "same text #1")
+    with pytest.raises(DuplicateContent):
+        x.post_reply(ids[0], "same text #1")
+    with pytest.raises(NotSummoned):
+        x.post_reply(ids[1], "not for us")
+
+
+def test_bad_credentials_stop_the_account(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path, X_ID_ACCESS_TOKEN="not-a-fake-token")
+    with pytest.raises(Unauthorized):
+        x.me()
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "malformed", "reset"])
+def test_transient_read_faults_are_retried_then_reported(fake_x: FakeX, tmp_path: Path, kind: str) -> None:
+    x = platform(fake_x, tmp_path)
+    x.me()
+    admin_post(fake_x.url, "faults", {"spec": f"{kind}=1.0"})
+    with pytest.raises(TransientPlatformError):
+        x.fetch_mentions(None)
+    assert admin_get(fake_x.url, "stats")["faults"][kind] == NO_SLEEP.attempts
+
+
+def test_a_hanging_server_times_out_instead_of_blocking(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    x.me()
+    admin_post(fake_x.url, "faults", {"spec": "hang=1.0"})
+    with pytest.raises(TransientPlatformError):
+        x.fetch_mentions(None)
+
+
+def test_a_lost_post_answer_is_reported_as_unknown_and_reconcilable(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    x.me()
+    (mid,) = admin_post(fake_x.url, "mentions", [mention("shopeeid", "@shopeeid error", "a")])["ids"]
+    admin_post(fake_x.url, "faults", {"spec": "lost=1.0"})
+    with pytest.raises(PostOutcomeUnknown):
+        x.post_reply(mid, "@a maaf #XYZ")
+    admin_post(fake_x.url, "faults", {"spec": ""})
+    assert [r.in_reply_to for r in x.own_replies()] == [mid]
+
+
+def test_a_429_without_reset_backs_off_instead_of_hammering(fake_x: FakeX, tmp_path: Path) -> None:
+    x = platform(fake_x, tmp_path)
+    x.me()
+    admin_post(fake_x.url, "faults", {"spec": "429=1.0"})
+    with pytest.raises(RateLimited):
+        x.fetch_mentions(None)
+    requests_before = sum(admin_get(fake_x.url, "stats")["requests"].values())
+    with pytest.raises(RateLimited):
+        x.fetch_mentions(None)  # paused: not even sent
+    assert sum(admin_get(fake_x.url, "stats")["requests"].values()) == requests_before
+
+
+def test_a_spent_window_is_not_called_again_before_its_reset(tmp_path: Path) -> None:
+    with FakeX(limits="basic") as fx:  # basic: 10 mention requests per 15 minutes
+        x = platform(fx, tmp_path)
+        for _ in range(10):
+            x.fetch_mentions(None)
+        with pytest.raises(RateLimited) as err:
+            x.fetch_mentions(None)
+        assert err.value.reset_at is not None
+        assert admin_get(fx.url, "stats")["rate_limited"] == 0
