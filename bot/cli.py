@@ -82,6 +82,7 @@ def run(
     only: str | None,
 ) -> None:
     """Poll every enabled account and answer outage complaints."""
+    from bot.adapters.lock import AlreadyRunning, DatabaseLock
     from bot.bootstrap import build
     from bot.entrypoints.console import ConsoleObserver
     from bot.entrypoints.runner import run_loop, stop_on_signals
@@ -105,6 +106,12 @@ def run(
             "no account has X credentials: set X_<CODE>_API_KEY, X_<CODE>_API_SECRET, X_<CODE>_ACCESS_TOKEN and "
             "X_<CODE>_ACCESS_TOKEN_SECRET (see .env.example), or try `replybot demo`"
         )
+    lock = None
+    if not dry_run or db_path is not None:
+        try:
+            lock = DatabaseLock(db_path or settings.db_path).acquire()
+        except AlreadyRunning as exc:
+            fail(str(exc))
     app = build(
         settings,
         dry_run=dry_run,
@@ -116,6 +123,8 @@ def run(
     with stop_on_signals(stop):
         status = run_loop(app, interval or settings.poll_interval_s, stop, once=once)
     app.store.close()
+    if lock:
+        lock.release()
     sys.exit(status)
 
 

@@ -120,7 +120,8 @@ class Store:
         """Mentions waiting for a reply, oldest first."""
         return list(
             self.db.query(
-                "SELECT * FROM mentions WHERE account = ? AND status = 'pending' ORDER BY seen_at, id LIMIT ?",
+                "SELECT * FROM mentions WHERE account = ? AND status = 'pending' "
+                "ORDER BY COALESCE(created_at, seen_at), length(id), id LIMIT ?",
                 [account, limit],
             )
         )
