@@ -34,7 +34,7 @@ GENERAL = "general"
 ESCALATE = "escalate"
 SUFFIX = ".j2"
 SEPARATOR_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
-HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")  # used with fullmatch
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no I, L, O, U, 0, 1: easy to read out on the phone
 REF_LENGTH = 6
 LANGUAGE_ALIASES = {"in": "id", "fil": "tl", "zsm": "ms", "zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh"}
@@ -111,21 +111,16 @@ def reference_code(mention_id: str) -> str:
 
 
 def safe_handle(handle: str) -> str:
-    """The handle without ``@`` if it is a valid X handle, else :class:`UnsafeInput`."""
-    bare = handle[1:] if handle.startswith("@") else handle
-    if not HANDLE_RE.fullmatch(bare):
-        raise UnsafeInput(f"not a valid X handle: {handle!r}")
-    return bare
+    """``handle`` (without ``@``, as X reports it) if it is a valid X handle, else :class:`UnsafeInput`."""
+    if not HANDLE_RE.fullmatch(handle):
+        raise UnsafeInput(f"not a valid X handle (letters, digits, _; at most 15; no @): {handle!r}")
+    return handle
 
 
 def clean_text(value: str) -> str:
-    """One line of operator text: control, format (bidi, zero-width) characters and newlines removed."""
-    kept = (
-        " " if ch in "\t\r\n" else ch
-        for ch in value
-        if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\r\n"
-    )
-    return " ".join("".join(kept).split())
+    """One line of operator text: control and format characters (bidi, zero-width) removed."""
+    kept = "".join(ch for ch in value if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
 
 
 def _tidy(text: str) -> str:
@@ -145,7 +140,7 @@ def reply_language(account: Account, lang: str | None) -> str:
 
 
 def split_wordings(source: str) -> list[str]:
-    """The wordings of one template file: the text between lines that are exactly ``---``."""
+    """The wordings of one template file: the text between lines that hold only ``---``."""
     return [part.strip() for part in SEPARATOR_RE.split(source)]
 
 
