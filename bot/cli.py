@@ -88,6 +88,11 @@ def run(
     from bot.entrypoints.runner import run_loop, stop_on_signals
 
     settings = load(config_path, db_path)
+    problems = template_problems(settings)
+    if problems:
+        for problem in problems[:20]:
+            click.echo(f"  {problem}", err=True)
+        fail(f"{len(problems)} template problem(s) in {settings.templates_dir}; fix them (replybot templates check)")
     for account in settings.accounts:
         if not account.enabled:
             log.warning("account %s disabled: %s", account.code, account.disabled_reason())
@@ -132,16 +137,23 @@ def run(
 @common_options
 def demo(config_path: Path | None, db_path: Path | None) -> None:
     """Dry-run over a scripted replay of the February 2023 outage (no network, nothing posted)."""
-    from bot.adapters.demo import demo_platforms
+    from bot.adapters.demo import INCIDENTS, demo_platforms
     from bot.bootstrap import build
+    from bot.core.models import IncidentState
     from bot.entrypoints.console import ConsoleObserver
 
     settings = load(config_path, db_path)
+    if "REPLYBOT_LOG_LEVEL" not in os.environ:
+        logging.getLogger().setLevel(logging.WARNING)  # the demo's output is the blocks, not the log
     observer = ConsoleObserver()
     now = datetime.now(UTC)
     app = build(settings, dry_run=True, db_path=db_path, platforms=demo_platforms(settings, now), observer=observer)
     click.secho("replybot demo: 6 Feb 2023, the app breaks in six countries (dry run: nothing is posted)\n", bold=True)
     for account in app.accounts:
+        state, note = INCIDENTS.get(account.code, (IncidentState.NONE, ""))
+        if state is not IncidentState.NONE:
+            app.store.set_incident(account.code, state, now, note=note, new=True)
+        click.secho(f"== {account.code} ({account.country}): incident {state.value}\n", fg="yellow", bold=True)
         app.service.poll(account)
     click.secho("Summary", bold=True)
     click.echo(observer.summary())
@@ -205,6 +217,31 @@ def simulate(
         fail(f"--account: unknown account code {account_code!r}")
     for out in simulate_rows(settings, read_jsonl(input_path), incident, account_code):
         click.echo(json.dumps(out, ensure_ascii=False))
+
+
+def template_problems(settings: Settings) -> list[Any]:
+    from bot.core.replies import ReplyComposer, check_templates
+
+    return check_templates(ReplyComposer(settings.templates_dir), settings.accounts)
+
+
+@main.group()
+def templates() -> None:
+    """Reply templates (see docs/TEMPLATES.md)."""
+
+
+@templates.command("check")
+@common_options
+def templates_check(config_path: Path | None, db_path: Path | None) -> None:
+    """Render every variant for every account, language, state and category; exit 1 on any problem."""
+    settings = load(config_path, db_path)
+    problems = template_problems(settings)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {settings.templates_dir}", err=True)
+        sys.exit(1)
+    click.echo(f"all templates render and fit in a post ({settings.templates_dir})")
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from bot.core.classifier import Classifier
 from bot.core.incident import effective_state
 from bot.core.models import Action, Category, Decision, IncidentState, Me, Mention, Verdict
 from bot.core.policy import History, decide, is_opt_out
-from bot.core.replies import ComposedReply, ReplyComposer
+from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
 from bot.ports import (
     DuplicateContent,
     NotSummoned,
@@ -257,10 +258,14 @@ class Service:
             try:
                 posted = platform.post_reply(row["id"], reply.text)
             except DuplicateContent:
-                if attempt == 2:
+                retry = None
+                if attempt == 1:
+                    with contextlib.suppress(ReplyError):
+                        retry = self.compose(account, row, state, note, exclude=(reply.variant,))
+                if retry is None:
                     self.store.set_status(row["id"], "failed", self.clock(), error="duplicate_content")
                     return "error"
-                reply = self.compose(account, row, state, note, exclude=(reply.variant,)) or reply
+                reply = retry
                 continue
             except NotSummoned:
                 self.store.set_status(row["id"], "skipped", self.clock(), error="not_summoned")

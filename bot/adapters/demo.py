@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.adapters.mock import MockPlatform
+from bot.core.models import IncidentState
 from bot.settings import Settings
 
 
@@ -69,6 +70,17 @@ SCENARIO: tuple[Scripted, ...] = (
     Scripted("VN", "minh_anh", "app shopee bị lỗi à, không đăng nhập được", "reply", "login", "vi"),
     Scripted("VN", "thu_trang", "ví ShopeePay không hiện số dư luôn", "reply", "wallet", "vi"),
 )
+
+
+# Where each country stood that morning; the replies follow the declared state.
+INCIDENTS: dict[str, tuple[IncidentState, str]] = {
+    "ID": (IncidentState.INVESTIGATING, ""),
+    "TH": (IncidentState.INVESTIGATING, ""),
+    "PH": (IncidentState.RESOLVED, ""),
+    "SG": (IncidentState.MONITORING, ""),
+    "MY": (IncidentState.NONE, ""),
+    "VN": (IncidentState.INVESTIGATING, ""),
+}
 
 
 def demo_platforms(settings: Settings, now: datetime) -> dict[str, MockPlatform]:

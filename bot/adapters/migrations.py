@@ -103,5 +103,10 @@ def migrate(db: sqlite_utils.Database) -> int:
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 [version, step.__name__.lstrip("_"), datetime.now(UTC).isoformat(timespec="seconds")],
             )
-        log.info("database migrated to schema version %d (%s)", version, step.__name__.lstrip("_"))
+        log.log(
+            logging.INFO if current else logging.DEBUG,  # a new database is not news
+            "database migrated to schema version %d (%s)",
+            version,
+            step.__name__.lstrip("_"),
+        )
     return max(current, len(MIGRATIONS))

@@ -1,39 +1,200 @@
-"""Placeholder reply composer (replaced by the template engine)."""
+"""Reply composer: picks a template for (account, language, incident state, category), renders one wording.
+
+Templates live in ``templates/<CODE>/<lang>/<state>/<category>.j2`` (``general.j2`` is the fall-back of a
+state) and ``templates/<CODE>/<lang>/escalate.j2``. A file holds several wordings separated by a line that
+is exactly ``---``. See docs/TEMPLATES.md.
+
+Only the author's handle comes from users, and only when it is a valid X handle. Everything else that reaches
+a reply is ours: the template text, the reference code, the account's signature and country, and the
+operators' incident note (control and bidi characters stripped).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+import logging
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import StrictUndefined
+import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from twitter_text import parse_tweet
 
 from bot.core.models import Action, Category, IncidentState
 from bot.settings import Account
 
+log = logging.getLogger(__name__)
 
-class TemplateError(Exception):
-    pass
+MAX_WEIGHT = 280
+MIN_WORDINGS = 3
+GENERAL = "general"
+ESCALATE = "escalate"
+SUFFIX = ".j2"
+SEPARATOR_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")  # used with fullmatch
+REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no I, L, O, U, 0, 1: easy to read out on the phone
+REF_LENGTH = 6
+LANGUAGE_ALIASES = {"in": "id", "fil": "tl", "zsm": "ms", "zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh"}
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+WORST_CASE_HANDLE = "W" * 15
+WORST_CASE_NOTE = "https://status.example.com/incidents/2023-02-06-login-and-wallet"
+"""A status-page URL: X counts every URL as 23, the longest note operators are told to use."""
+
+
+class ReplyError(Exception):
+    """A reply cannot be composed."""
+
+
+class TemplateMissing(ReplyError):
+    """No template file exists for the request, even after the fall-backs."""
+
+
+class TemplateRenderError(ReplyError):
+    """A template file does not compile or a wording fails to render."""
+
+
+class ReplyTooLong(TemplateRenderError):
+    """Every wording of the chosen template renders longer than 280 weighted characters."""
+
+
+class NoFreshWording(ReplyError):
+    """Every wording was excluded or was posted recently by this account."""
+
+
+class UnsafeInput(ReplyError, ValueError):
+    """A user-controlled value (the author's handle) is not safe to put in a reply."""
 
 
 @dataclass(frozen=True)
 class ComposedReply:
     text: str
     template: str
+    """Path of the template file relative to the templates folder, e.g. ``TH/th/investigating/login.j2``."""
     variant: int
+    """0-based index of the wording in that file."""
     lang: str
 
 
+@dataclass(frozen=True)
+class TemplateProblem:
+    template: str
+    problem: str
+    account: str = ""
+    lang: str = ""
+    variant: int | None = None
+
+    def __str__(self) -> str:
+        where = self.template + (f" wording {self.variant + 1}" if self.variant is not None else "")
+        who = f" [{self.account}/{self.lang}]" if self.account else ""
+        return f"{where}{who}: {self.problem}"
+
+
+def weighted_length(text: str) -> int:
+    """Length as X counts it: most CJK characters and emoji weigh 2, every URL 23."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def _digest(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
 def reference_code(mention_id: str) -> str:
-    return "#" + hashlib.sha256(mention_id.encode()).hexdigest()[:6].upper()
+    """Six readable characters derived from the mention id, e.g. ``A7K2QX``; staff search for it."""
+    n, out = _digest("ref", mention_id), []
+    for _ in range(REF_LENGTH):
+        n, i = divmod(n, len(REF_ALPHABET))
+        out.append(REF_ALPHABET[i])
+    return "".join(out)
+
+
+def safe_handle(handle: str) -> str:
+    """``handle`` (without ``@``, as X reports it) if it is a valid X handle, else :class:`UnsafeInput`."""
+    if not HANDLE_RE.fullmatch(handle):
+        raise UnsafeInput(f"not a valid X handle (letters, digits, _; at most 15; no @): {handle!r}")
+    return handle
+
+
+def clean_text(value: str) -> str:
+    """One line of operator text: control and format characters (bidi, zero-width) removed."""
+    kept = "".join(ch for ch in value if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
+
+
+def _tidy(text: str) -> str:
+    """Rendered text as posted: no bidi or control characters, single spaces, no blank or padded lines."""
+    text = "".join(ch for ch in text if ch == "\n" or (ch not in BIDI_CONTROLS and unicodedata.category(ch) != "Cc"))
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def reply_language(account: Account, lang: str | None) -> str:
+    """The mention's language if the account answers in it (X's ``in``/``fil`` accepted), else its default."""
+    code = (lang or "").strip().lower().replace("_", "-")
+    code = LANGUAGE_ALIASES.get(code, code.split("-")[0])
+    return code if code in account.languages else account.default_language
+
+
+def split_wordings(source: str) -> list[str]:
+    """The wordings of one template file: the text between lines that hold only ``---``."""
+    return [part.strip() for part in SEPARATOR_RE.split(source)]
 
 
 class ReplyComposer:
+    """Loads every template once; :meth:`compose` is pure apart from a log line."""
+
     def __init__(self, templates_dir: Path) -> None:
-        self.dir = templates_dir
-        self.env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+        if not templates_dir.is_dir():
+            raise TemplateMissing(f"templates folder not found: {templates_dir}")
+        self.templates_dir = templates_dir
+        self.env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        self.sources: dict[str, list[str]] = {}
+        self.compiled: dict[str, list[jinja2.Template]] = {}
+        self.load_problems: list[TemplateProblem] = []
+        for path in sorted(templates_dir.rglob(f"*{SUFFIX}")):
+            self._load(path.relative_to(templates_dir).as_posix(), path)
+
+    def _load(self, name: str, path: Path) -> None:
+        try:
+            wordings = split_wordings(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            self.load_problems.append(TemplateProblem(name, f"cannot be read: {exc}"))
+            return
+        self.sources[name] = wordings
+        try:
+            self.compiled[name] = [self.env.from_string(w) for w in wordings]
+        except jinja2.TemplateSyntaxError as exc:
+            self.load_problems.append(TemplateProblem(name, f"template syntax error: {exc.message}"))
+
+    def candidates(
+        self, account: Account, lang: str, action: Action, state: IncidentState, category: Category | None
+    ) -> list[str]:
+        """Paths to try, best first: category, the state's general, then both in the default language."""
+        langs = [lang] + ([account.default_language] if lang != account.default_language else [])
+        if action is Action.ESCALATE:
+            return [f"{account.code}/{lg}/{ESCALATE}{SUFFIX}" for lg in langs]
+        names = ([category.value] if category else []) + [GENERAL]
+        return [f"{account.code}/{lg}/{state.value}/{name}{SUFFIX}" for lg in langs for name in names]
+
+    def resolve(
+        self, account: Account, lang: str, action: Action, state: IncidentState, category: Category | None
+    ) -> str:
+        tried = self.candidates(account, lang, action, state, category)
+        for name in tried:
+            if name in self.sources:
+                return name
+        raise TemplateMissing(f"no template for {account.code}/{lang}: tried {', '.join(tried)}")
+
+    def render(self, name: str, variant: int, variables: dict[str, str]) -> str:
+        """One wording of one file, tidied; :class:`TemplateRenderError` if it fails."""
+        if name not in self.compiled:
+            raise TemplateRenderError(f"{name} could not be loaded; run the template check")
+        try:
+            return _tidy(self.compiled[name][variant].render(variables))
+        except jinja2.TemplateError as exc:
+            raise TemplateRenderError(f"{name} wording {variant + 1}: {exc}") from exc
 
     def compose(
         self,
@@ -49,10 +210,148 @@ class ReplyComposer:
         recent_texts: Collection[str] = (),
         exclude_variants: Collection[int] = (),
     ) -> ComposedReply | None:
-        lang = lang if lang in account.languages else account.default_language
-        name = "escalate.j2" if action is Action.ESCALATE else "general.j2"
-        path = self.dir / account.code / lang / name
-        text = self.env.from_string(path.read_text()).render(
-            handle=author_handle, ref=reference_code(mention_id), signature=account.signature, note=note
-        )
-        return ComposedReply(text.strip(), str(path.relative_to(self.dir)), 0, lang)
+        """The reply to post, or None for an escalation when the account posts no holding reply.
+
+        Wordings are tried from an index derived from ``mention_id``; a wording is skipped when it is in
+        ``exclude_variants`` (e.g. X refused it as duplicate content), when its text is in ``recent_texts``
+        or when it is longer than 280. If no wording fits only because of ``note``, the note is dropped.
+        """
+        if action is Action.IGNORE:
+            raise ValueError("compose() is for replies and escalations, not ignored mentions")
+        if action is Action.ESCALATE and not account.holding_reply:
+            return None
+        handle = safe_handle(author_handle)
+        used = reply_language(account, lang)
+        name = self.resolve(account, used, action, state, category)
+        file_lang = name.split("/")[1]
+        variables = {
+            "handle": handle,
+            "ref": reference_code(mention_id),
+            "signature": clean_text(account.signature),
+            "country": clean_text(account.country),
+            "note": clean_text(note),
+        }
+        count = len(self.sources[name])
+        start = _digest("variant", mention_id) % count
+        order = [(start + i) % count for i in range(count) if (start + i) % count not in exclude_variants]
+        recent = set(recent_texts)
+        fits = False
+        for notes in [variables["note"], ""] if variables["note"] else [""]:
+            for variant in order:
+                text = self.render(name, variant, {**variables, "note": notes})
+                if weighted_length(text) > MAX_WEIGHT:
+                    continue
+                fits = True
+                if text in recent:
+                    continue
+                if notes != variables["note"]:
+                    log.warning("%s: incident note dropped, the reply would exceed %d", name, MAX_WEIGHT)
+                return ComposedReply(text=text, template=name, variant=variant, lang=file_lang)
+            if fits:
+                break
+        if order and not fits:
+            raise ReplyTooLong(f"{name}: every wording is longer than {MAX_WEIGHT} weighted characters")
+        raise NoFreshWording(f"{name}: every wording was excluded or posted recently")
+
+
+def _worst_case(account: Account, note: str) -> dict[str, str]:
+    return {
+        "handle": WORST_CASE_HANDLE,
+        "ref": "W" * REF_LENGTH,
+        "signature": clean_text(account.signature),
+        "country": clean_text(account.country),
+        "note": note,
+    }
+
+
+def _expected_files(account: Account) -> set[str]:
+    names = [GENERAL, *(c.value for c in Category)]
+    return {
+        f"{account.code}/{lang}/{rest}"
+        for lang in account.languages
+        for rest in [f"{ESCALATE}{SUFFIX}", *(f"{s.value}/{n}{SUFFIX}" for s in IncidentState for n in names)]
+    }
+
+
+def _file_problems(composer: ReplyComposer, expected: set[str]) -> list[TemplateProblem]:
+    problems = []
+    for name, wordings in composer.sources.items():
+        if name not in expected:
+            problems.append(
+                TemplateProblem(
+                    name,
+                    "not used: no account has this code and language, or the state/category in the path is misspelt",
+                )
+            )
+        for i, wording in enumerate(wordings):
+            if not wording:
+                problems.append(TemplateProblem(name, "empty wording (two --- lines in a row?)", variant=i))
+        distinct = {" ".join(w.split()) for w in wordings if w}
+        if len(distinct) < MIN_WORDINGS:
+            problems.append(TemplateProblem(name, f"{len(distinct)} distinct wordings; at least {MIN_WORDINGS}"))
+    return problems
+
+
+def _render_problems(composer: ReplyComposer, account: Account, name: str, lang: str) -> list[TemplateProblem]:
+    problems = []
+    for variant in range(len(composer.sources[name])):
+        for note in (WORST_CASE_NOTE, ""):
+            try:
+                text = composer.render(name, variant, _worst_case(account, note))
+            except TemplateRenderError as exc:
+                problems.append(TemplateProblem(name, str(exc), account.code, lang, variant))
+                break
+            weight = weighted_length(text)
+            if weight > MAX_WEIGHT:
+                problems.append(
+                    TemplateProblem(
+                        name,
+                        f"{weight} weighted characters with a 15-character handle and a status URL; "
+                        f"the limit is {MAX_WEIGHT}",
+                        account.code,
+                        lang,
+                        variant,
+                    )
+                )
+                break
+            if not text.startswith(f"@{WORST_CASE_HANDLE} "):
+                problems.append(TemplateProblem(name, "must start with '@{{ handle }} '", account.code, lang, variant))
+                break
+    return problems
+
+
+def check_templates(composer: ReplyComposer, accounts: Iterable[Account]) -> list[TemplateProblem]:
+    """Every problem to fix before the bot may use these templates: unreadable or unused files, fewer than
+    three distinct wordings, a missing fall-back, a wording that fails to render, does not address the author
+    or is longer than 280 weighted characters with worst-case values. Empty means all is well."""
+    accounts = list(accounts)
+    expected = set().union(*(_expected_files(a) for a in accounts))
+    problems = list(composer.load_problems) + _file_problems(composer, expected)
+    for account in accounts:
+        checked: set[str] = set()
+        for lang in account.languages:
+            required = [f"{account.code}/{lang}/{s.value}/{GENERAL}{SUFFIX}" for s in IncidentState]
+            required.append(f"{account.code}/{lang}/{ESCALATE}{SUFFIX}")
+            for name in required:
+                if name not in composer.sources:
+                    problems.append(
+                        TemplateProblem(
+                            name,
+                            "missing: every language of an account needs a general.j2 per state and an escalate.j2",
+                            account.code,
+                            lang,
+                        )
+                    )
+            requests = [(Action.ESCALATE, IncidentState.NONE, None)] + [
+                (Action.REPLY, s, c) for s in IncidentState for c in (None, *Category)
+            ]
+            for action, state, category in requests:
+                try:
+                    name = composer.resolve(account, lang, action, state, category)
+                except TemplateMissing as exc:
+                    problems.append(TemplateProblem(f"{account.code}/{lang}", str(exc), account.code, lang))
+                    continue
+                if name not in checked:
+                    checked.add(name)
+                    problems.extend(_render_problems(composer, account, name, lang))
+    return problems

@@ -16,8 +16,8 @@ _COLOURS = {Action.REPLY: "green", Action.ESCALATE: "red", Action.IGNORE: "brigh
 
 
 def _indent(text: str, prefix: str = "     ") -> str:
-    lines = textwrap.wrap(text, 96, replace_whitespace=False) or [""]
-    return "\n".join(prefix + line for line in lines)
+    lines = [wrapped for line in text.splitlines() for wrapped in (textwrap.wrap(line, 96) or [""])]
+    return "\n".join(prefix + line for line in lines or [""])
 
 
 class ConsoleObserver:

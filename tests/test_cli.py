@@ -1,0 +1,108 @@
+"""The commands as a user runs them (click's runner, real config, real templates)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import CONFIG, ROOT
+
+from bot.cli import main
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [*args])
+    return result.exit_code, result.output
+
+
+def invoke_stdout(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [*args])
+    return result.exit_code, result.stdout
+
+
+def test_simulate_writes_one_line_per_input_and_survives_a_bad_line(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a1", "text": "@ShopeeTH แอปล่ม เข้าไม่ได้เลยค่ะ", "handle": "ShopeeTH", "lang": "th", "extra": 1},
+        "this is not json",
+        {"id": "a3", "text": "@ShopeeID makasih min, paket sudah sampai"},
+        {"text": "no id"},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG))
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["id"] == "a1" and lines[0]["action"] == "reply" and lines[0]["lang"] == "th"
+    assert lines[0]["reply"].startswith("@customer ")
+    assert lines[1] == {"line": 2, "error": lines[1]["error"]} and "JSON" in lines[1]["error"]
+    assert lines[2]["action"] == "ignore" and lines[2]["reply"] is None
+    assert lines[3]["line"] == 4
+
+
+def test_simulate_incident_state_changes_the_reply(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "x", "text": "@ShopeePH app is down, can't log in", "handle": "ShopeePH"}) + "\n")
+    replies = set()
+    for state in ("none", "investigating", "resolved"):
+        code, out = invoke_stdout("simulate", "--input", str(path), "--incident", state, "--config", str(CONFIG))
+        assert code == 0
+        replies.add(json.loads(out)["reply"])
+    assert len(replies) == 3
+
+
+def test_templates_check_passes_on_the_shipped_templates() -> None:
+    code, out = invoke("templates", "check", "--config", str(CONFIG))
+    assert code == 0, out
+
+
+@pytest.fixture
+def broken_config(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    target = tmp_path / "templates" / "TH" / "th" / "investigating" / "general.j2"
+    target.write_text(target.read_text(encoding="utf-8").replace("{{ handle }}", "{{ handel }}", 1))
+    text = CONFIG.read_text(encoding="utf-8").replace('"../templates"', f'"{tmp_path / "templates"}"')
+    text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
+    path = tmp_path / "replybot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_templates_check_reports_a_broken_template_and_exits_1(broken_config: Path) -> None:
+    code, out = invoke("templates", "check", "--config", str(broken_config))
+    assert code == 1
+    assert "TH/th/investigating/general.j2" in out
+
+
+def test_run_refuses_to_start_when_a_template_is_broken(broken_config: Path, tmp_path: Path) -> None:
+    code, out = invoke("run", "--once", "--config", str(broken_config), "--db", str(tmp_path / "r.db"))
+    assert code == 2
+    assert "template problem" in out
+
+
+def test_incident_commands_change_what_a_running_bot_reads(tmp_path: Path) -> None:
+    db = str(tmp_path / "r.db")
+    assert (
+        invoke("incident", "open", "th", "--note", "https://status.example.com", "--config", str(CONFIG), "--db", db)[0]
+        == 0
+    )
+    code, out = invoke("incident", "status", "--config", str(CONFIG), "--db", db)
+    assert code == 0 and "TH   investigating" in out and "status.example.com" in out
+    assert invoke("incident", "update", "TH", "--state", "monitoring", "--config", str(CONFIG), "--db", db)[0] == 0
+    assert invoke("incident", "resolve", "TH", "--config", str(CONFIG), "--db", db)[0] == 0
+    code, out = invoke("incident", "status", "--config", str(CONFIG), "--db", db)
+    assert "TH   resolved" in out
+    code, out = invoke("incident", "open", "XX", "--config", str(CONFIG), "--db", db)
+    assert code == 2 and "unknown account" in out
+
+
+def test_demo_prints_replies_in_indonesian_thai_and_english() -> None:
+    code, out = invoke("demo", "--config", str(CONFIG))
+    assert code == 0, out
+    assert "Mohon maaf" in out or "maaf" in out  # Indonesian
+    assert "ค่ะ" in out  # Thai
+    assert "We're back and running" in out or "Sorry" in out  # English
+    assert "queued for a human" in out
