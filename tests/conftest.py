@@ -52,3 +52,20 @@ def make_app(settings: Settings, platforms: dict[str, MockPlatform]) -> Iterator
     yield make
     for store in opened:
         store.close()
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Commands configure logging for the whole process; put it back so tests do not depend on order."""
+    import logging
+
+    from bot.logs import NOISY_LOGGERS
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in (*NOISY_LOGGERS, "tweepy.client")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
