@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bot.adapters.dry_run import DryRunPlatform
+from bot.adapters.health import HealthObserver, HealthState
+from bot.adapters.metrics import Metrics, MetricsObserver
+from bot.adapters.observers import FanOut, SpikeAlerts
 from bot.adapters.store import Store
+from bot.adapters.webhook import SlackWebhook
 from bot.core.classifier import Classifier
 from bot.core.models import IncidentState
 from bot.core.replies import ReplyComposer
+from bot.core.spike import SpikeDetector
 from bot.ports import Platform
 from bot.service import LogObserver, Observer, Service
 from bot.settings import Account, Settings
@@ -25,6 +31,38 @@ class App:
     store: Store
     service: Service
     accounts: tuple[Account, ...]
+    metrics: MetricsObserver | None = None
+    health: HealthState | None = None
+
+
+@dataclass
+class Observability:
+    """Everything that watches the service: console or log, metrics, health, spike alerts."""
+
+    observer: Observer
+    metrics: MetricsObserver
+    health: HealthState
+
+
+def observability(
+    settings: Settings,
+    accounts: tuple[Account, ...],
+    interval_s: float,
+    base: Observer,
+    open_incident: Callable[[str, datetime], object] | None,
+    notify: bool,
+) -> Observability:
+    metrics = MetricsObserver(Metrics())
+    health = HealthState([a.code for a in accounts], interval_s)
+    alerts = settings.alerts
+    detector = SpikeDetector(
+        threshold_ratio=alerts.spike_ratio,
+        min_per_minute=alerts.spike_min_per_minute,
+        baseline_minutes=alerts.baseline_minutes,
+    )
+    notifier = SlackWebhook(alerts.webhook_url) if notify and alerts.webhook_url else None
+    spikes = SpikeAlerts(detector, notifier, on_start=open_incident if alerts.open_incident else None)
+    return Observability(FanOut(base, metrics, HealthObserver(health), spikes), metrics, health)
 
 
 def open_store(settings: Settings, *, dry_run: bool, db_path: Path | None) -> Store:

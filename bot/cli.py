@@ -73,6 +73,11 @@ def main() -> None:
 @click.option("--dry-run", is_flag=True, help="Never post and never write the live database; print instead.")
 @click.option("--interval", type=click.FloatRange(min=0.01), help="Seconds between polls (overrides config).")
 @click.option("--accounts", "only", help="Comma-separated account codes to run, e.g. ID,TH.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Port of /metrics and /healthz (overrides config; 0 = off; off in dry-run unless given).",
+)
 def run(
     config_path: Path | None,
     db_path: Path | None,
@@ -80,12 +85,16 @@ def run(
     dry_run: bool,
     interval: float | None,
     only: str | None,
+    metrics_port: int | None,
 ) -> None:
     """Poll every enabled account and answer outage complaints."""
+    from bot.adapters.health import HealthServer
     from bot.adapters.lock import AlreadyRunning, DatabaseLock
-    from bot.bootstrap import build
+    from bot.bootstrap import build, observability
+    from bot.core.models import IncidentState
     from bot.entrypoints.console import ConsoleObserver
     from bot.entrypoints.runner import run_loop, stop_on_signals
+    from bot.service import LogObserver
 
     settings = load(config_path, db_path)
     problems = template_problems(settings)
@@ -117,19 +126,35 @@ def run(
             lock = DatabaseLock(db_path or settings.db_path).acquire()
         except AlreadyRunning as exc:
             fail(str(exc))
-    app = build(
+    interval_s = interval or settings.poll_interval_s
+    app = build(settings, dry_run=dry_run, db_path=db_path, accounts=accounts)
+    watch = observability(
         settings,
-        dry_run=dry_run,
-        db_path=db_path,
-        accounts=accounts,
-        observer=ConsoleObserver() if dry_run else None,
+        app.accounts,
+        interval_s,
+        base=ConsoleObserver() if dry_run else LogObserver(),
+        open_incident=lambda code, at: app.store.set_incident(code, IncidentState.INVESTIGATING, at, new=True),
+        notify=not dry_run,
     )
+    app.service.observer, app.metrics, app.health = watch.observer, watch.metrics, watch.health
+    port = metrics_port if metrics_port is not None else (0 if dry_run else settings.metrics_port)
+    server = HealthServer(watch.metrics.metrics.registry, watch.health) if port else None
+    if server:
+        try:
+            server.start(settings.metrics_host, port)
+        except OSError as exc:
+            fail(f"cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror}; use --metrics-port")
+        log.info("metrics and health on http://%s:%d/metrics and /healthz", settings.metrics_host, server.port)
     stop = threading.Event()
-    with stop_on_signals(stop):
-        status = run_loop(app, interval or settings.poll_interval_s, stop, once=once)
-    app.store.close()
-    if lock:
-        lock.release()
+    try:
+        with stop_on_signals(stop):
+            status = run_loop(app, interval_s, stop, once=once)
+    finally:
+        if server:
+            server.stop()
+        app.store.close()
+        if lock:
+            lock.release()
     sys.exit(status)
 
 

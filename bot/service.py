@@ -152,11 +152,11 @@ class Service:
 
     @staticmethod
     def _initial_status(account: Account, decision: Decision) -> str:
-        if decision.action is Action.REPLY:
-            return "pending"
-        if decision.action is Action.ESCALATE:
-            return "pending" if account.holding_reply else "escalated"
-        return "skipped" if decision.reason.startswith("skip:") else "ignored"
+        if decision.action is Action.IGNORE:
+            return "skipped" if decision.reason.startswith("skip:") else "ignored"
+        if decision.action is Action.ESCALATE and not account.holding_reply:
+            return "escalated"
+        return "awaiting_approval" if account.approval else "pending"
 
     # --- act ------------------------------------------------------------------------------------------
 
@@ -292,6 +292,10 @@ class Service:
     def compose(
         self, account: Account, row: dict[str, Any], state: IncidentState, note: str, exclude: tuple[int, ...]
     ) -> ComposedReply | None:
+        if row.get("manual_text"):  # written by a human in `replybot review reply`
+            if exclude:
+                return None
+            return ComposedReply(row["manual_text"], "manual", -1, row["lang"] or account.default_language)
         return self.composer.compose(
             account=account,
             lang=row["lang"] or account.default_language,

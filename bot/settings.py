@@ -86,6 +86,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    spike_ratio: float = 5.0
+    spike_min_per_minute: int = 30
+    baseline_minutes: int = 60
+    open_incident: bool = False
+    webhook_url: str | None = field(default=None, repr=False)
+    """From ``REPLYBOT_ALERT_WEBHOOK_URL``: a Slack-compatible incoming webhook (a secret: it carries a token)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     accounts: tuple[Account, ...]
@@ -96,6 +106,10 @@ class Settings:
     limits: Limits
     api_base_url: str | None = None
     http_timeout_s: float = 10.0
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108
+    """0 turns the metrics and health endpoint off."""
+    alerts: Alerts = field(default_factory=Alerts)
 
     def account(self, code: str) -> Account:
         for acc in self.accounts:
@@ -113,11 +127,24 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so log filters can redact them."""
-        return tuple(s for a in self.accounts if a.credentials for s in a.credentials.secrets())
+        found = [s for a in self.accounts if a.credentials for s in a.credentials.secrets()]
+        if self.alerts.webhook_url:
+            found.append(self.alerts.webhook_url)
+        return tuple(found)
 
 
-_TOP_KEYS = {"bot", "limits", "accounts"}
-_BOT_KEYS = {"poll_interval", "database", "templates_dir", "lexicon_dir", "api_base_url", "http_timeout"}
+_TOP_KEYS = {"bot", "limits", "alerts", "accounts"}
+_BOT_KEYS = {
+    "poll_interval",
+    "database",
+    "templates_dir",
+    "lexicon_dir",
+    "api_base_url",
+    "http_timeout",
+    "metrics_host",
+    "metrics_port",
+}
+_ALERT_KEYS = {"spike_ratio", "spike_min_per_minute", "baseline_minutes", "open_incident"}
 _LIMIT_KEYS = {
     "posts_per_15min": int,
     "posts_per_24h": int,
@@ -271,6 +298,15 @@ def load_settings(
     bot.reject_unknown(_BOT_KEYS)
     lim = _Reader(path, "limits", raw.get("limits", {}))
     lim.reject_unknown(_LIMIT_KEYS)
+    alr = _Reader(path, "alerts", raw.get("alerts", {}))
+    alr.reject_unknown(_ALERT_KEYS)
+    alerts = Alerts(
+        spike_ratio=alr.number("spike_ratio", 5.0, float, 1),
+        spike_min_per_minute=int(alr.number("spike_min_per_minute", 30, int, 1)),
+        baseline_minutes=int(alr.number("baseline_minutes", 60, int, 2)),
+        open_incident=alr.boolean("open_incident", False),
+        webhook_url=env.get("REPLYBOT_ALERT_WEBHOOK_URL", "").strip() or None,
+    )
 
     accounts_raw = raw.get("accounts")
     if not isinstance(accounts_raw, dict) or not accounts_raw:
@@ -307,4 +343,14 @@ def load_settings(
         limits=limits,
         api_base_url=api_base.rstrip("/") if api_base else None,
         http_timeout_s=bot.number("http_timeout", 10, float, 0.1),
+        metrics_host=bot.string("metrics_host", "127.0.0.1"),
+        metrics_port=_port(bot),
+        alerts=alerts,
     )
+
+
+def _port(bot: _Reader) -> int:
+    port = int(bot.number("metrics_port", 9108, int, 0))
+    if port > 65535:
+        raise bot.error("metrics_port", f"expected a TCP port 0-65535 (0 = off), got {port}")
+    return port

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import CONFIG, fake_env
 from fakex_clients import admin_get, admin_post, mention
 
@@ -34,6 +36,8 @@ def bot_env(url: str, codes: tuple[str, ...] = ("ID", "TH")) -> dict[str, str]:
 
 def run_bot(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "bot", *args, "--config", str(CONFIG)]
+    if args[0] == "run" and "--metrics-port" not in args:
+        cmd += ["--metrics-port", "0"]
     return subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -71,8 +75,17 @@ def test_dry_run_posts_nothing_and_prints_what_it_would_post(fake_x: FakeX, tmp_
     assert not (tmp_path / "data").exists()
 
 
-def test_sigterm_stops_the_loop_cleanly_with_exit_0(fake_x: FakeX, tmp_path: Path) -> None:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_sigterm_stops_the_loop_cleanly_with_exit_0_and_health_and_metrics_are_served(
+    fake_x: FakeX, tmp_path: Path
+) -> None:
     env = bot_env(fake_x.url)
+    port = free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -84,6 +97,8 @@ def test_sigterm_stops_the_loop_cleanly_with_exit_0(fake_x: FakeX, tmp_path: Pat
         str(CONFIG),
         "--db",
         str(tmp_path / "l.db"),
+        "--metrics-port",
+        str(port),
     ]
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -92,6 +107,11 @@ def test_sigterm_stops_the_loop_cleanly_with_exit_0(fake_x: FakeX, tmp_path: Pat
         deadline = time.monotonic() + 15
         while len(admin_get(fake_x.url, "posts")["posts"]) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
+        health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert health.status_code == 200, health.text
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'replybot_replies_total{account="ID"} 1.0' in metrics
+        assert "replybot_mention_to_reply_seconds_bucket" in metrics
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
     finally:

@@ -94,7 +94,7 @@ def drill_config(tmp_path: Path) -> Path:
 
 
 def bot_cmd(config: Path, db: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "bot", "run", "--config", str(config), "--db", str(db), *extra]
+    return [sys.executable, "-m", "bot", "run", "--config", str(config), "--db", str(db), "--metrics-port", "0", *extra]
 
 
 def bot_env(url: str) -> dict[str, str]:

@@ -80,7 +80,14 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial]
+def _m002_review_queue(db: sqlite_utils.Database) -> None:
+    """The human queue: review outcome and a human-written reply text per mention."""
+    for column in ("reviewed_at TEXT", "review_note TEXT", "manual_text TEXT"):
+        db.execute(f"ALTER TABLE mentions ADD COLUMN {column}")
+    db.execute("CREATE INDEX IF NOT EXISTS mentions_queue ON mentions (account, reviewed_at, action, status)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_review_queue]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -61,10 +61,13 @@ class SpikeAlerts:
         detector: SpikeDetector,
         notifier: Notifier | None = None,
         clock: Callable[[], datetime] = utcnow,
+        on_start: Callable[[str, datetime], object] | None = None,
     ) -> None:
         self.detector = detector
         self.notifier = notifier
         self.clock = clock
+        self.on_start = on_start
+        """Called with (account code, time) when a spike starts: e.g. open an incident."""
 
     def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
         if decision.action in COMPLAINT_ACTIONS and not decision.reason.startswith("error:"):
@@ -88,3 +91,5 @@ class SpikeAlerts:
         )
         if self.notifier:
             self.notifier.notify(event)
+        if started and self.on_start:
+            self.on_start(account.code, event.at)

@@ -12,7 +12,10 @@ Mention ``status`` values:
 - ``replied``: posted, ``reply_id`` recorded;
 - ``escalated``: waits for a human (``review`` commands), holding reply maybe posted;
 - ``ignored`` / ``skipped``: nothing to do (reason recorded);
-- ``failed``: a permanent error; waits for a human.
+- ``failed``: a permanent error; waits for a human;
+- ``awaiting_approval``: the account is in approval mode; a human approves before it is posted.
+
+The human queue is every escalation and every failed or awaiting mention not yet marked reviewed.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from bot.core.models import Decision, IncidentState, Mention
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("pending", "claimed", "replied")
+OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
+QUEUE_WHERE = "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval'))"
 
 
 def utcnow() -> datetime:
@@ -237,6 +241,37 @@ class Store:
 
     def opted_out(self, author_id: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM opt_outs WHERE author_id = ?", [author_id]).fetchone())
+
+    # --- the human queue ---------------------------------------------------------------------------------
+
+    def queue(self, account: str | None = None) -> list[dict[str, Any]]:
+        clause, args = (" AND account = ?", [account]) if account else ("", [])
+        return list(self.db.query(f"SELECT * FROM mentions WHERE {QUEUE_WHERE}{clause} ORDER BY seen_at, id", args))
+
+    def queue_length(self, account: str) -> int:
+        row = self.db.execute(f"SELECT COUNT(*) FROM mentions WHERE {QUEUE_WHERE} AND account = ?", [account])
+        return int(row.fetchone()[0])
+
+    def mark_reviewed(self, mention_id: str, now: datetime, note: str | None) -> bool:
+        cursor = self.db.execute(
+            "UPDATE mentions SET reviewed_at = ?, review_note = ?, updated_at = ? WHERE id = ?",
+            [iso(now), note, iso(now), mention_id],
+        )
+        return cursor.rowcount == 1
+
+    def release_for_posting(self, mention_id: str, now: datetime, manual_text: str | None = None) -> bool:
+        """Approve a waiting reply, or queue a human-written one: it goes through the normal claim path."""
+        statuses = (
+            "('awaiting_approval')"
+            if manual_text is None
+            else "('awaiting_approval', 'escalated', 'failed', 'ignored', 'skipped')"
+        )
+        cursor = self.db.execute(
+            f"UPDATE mentions SET status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
+            f"reviewed_at = ? WHERE id = ? AND status IN {statuses}",
+            [manual_text, iso(now), iso(now), mention_id],
+        )
+        return cursor.rowcount == 1
 
     def counts(self, account: str | None = None) -> dict[str, int]:
         args = [account] if account else []
