@@ -1,0 +1,132 @@
+"""Loads the classifier's vocabulary (``config/lexicon/*.toml``) and compiles it into one matcher.
+
+Every phrase gets a *tag*: ``signal:<name>`` (negator, fail, resolved, praise, spam, ...), ``area:<category>``
+(what is failing) or ``complaint:<category>`` (a phrase that is a complaint on its own). All phrases of all
+languages go into a single trie-shaped regular expression, so one left-to-right pass over a post finds every
+phrase (longest at each position) whatever the language mix. The file format is described in docs/LEXICON.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.core.normalize import normalize
+
+_NO_SPACE_SCRIPT = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = r"[a-z0-9\u00c0-\u024f]"
+_LEFT = "(?<!" + _LATIN + ")"
+_RIGHT = "(?!" + _LATIN + ")"
+"""Word edges are Latin letters and digits only, so "shopeepay的余额" still finds "shopeepay"."""
+_WORDY = re.compile(r"^\w.*\w$|^\w$", re.DOTALL)
+
+
+class LexiconError(ValueError):
+    """A lexicon file is missing, unreadable or has a value of the wrong shape."""
+
+
+@dataclass
+class Lexicon:
+    """Everything read from the lexicon folder, before compilation."""
+
+    tags: dict[str, set[str]] = field(default_factory=dict)
+    """normalised phrase -> tags (``signal:fail``, ``area:login``...); a trailing ``*`` marks a prefix."""
+    detect: dict[str, set[str]] = field(default_factory=dict)
+    """language code -> normalised function words used to recognise it."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    handles: dict[str, set[str]] = field(default_factory=dict)
+    """tag -> lower-case @handles that carry that tag (e.g. a regulator's account)."""
+
+    def add(self, phrase: str, tag: str) -> None:
+        prefix = phrase.endswith("*")
+        norm = normalize(phrase.rstrip("*"))
+        if norm:
+            self.tags.setdefault(norm + ("*" if prefix else ""), set()).add(tag)
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: expected a list of strings")
+    return value
+
+
+def _sections(data: dict[str, Any], name: str, where: str) -> Iterable[tuple[str, list[str]]]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise LexiconError(f"{where} [{name}]: expected a table")
+    for key, value in section.items():
+        yield key, _strings(value, f"{where} [{name}] {key}")
+
+
+def load_lexicon(lexicon_dir: Path) -> Lexicon:
+    """Read every ``*.toml`` file in ``lexicon_dir`` (sorted, so the result does not depend on the disk)."""
+    files = sorted(Path(lexicon_dir).glob("*.toml"))
+    if not files:
+        raise LexiconError(f"{lexicon_dir}: no *.toml lexicon files found")
+    lex = Lexicon()
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise LexiconError(f"{path}: {exc}") from exc
+        where = path.name
+        language = data.get("language", {})
+        if isinstance(language, dict) and "code" in language:
+            words = _strings(language.get("detect", []), f"{where} [language] detect")
+            lex.detect.setdefault(str(language["code"]), set()).update(normalize(w) for w in words)
+        settings = data.get("settings", {})
+        if isinstance(settings, dict):
+            lex.settings.update(settings)
+        for kind in ("signal", "area", "complaint"):
+            for key, phrases in _sections(data, kind, where):
+                for phrase in phrases:
+                    lex.add(phrase, f"{kind}:{key}")
+        for key, names in _sections(data, "handles", where):
+            lex.handles.setdefault(f"signal:{key}", set()).update(n.lower().lstrip("@") for n in names)
+    return lex
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex alternation shaped as a trie: greedy, so it prefers the longest phrase at a position."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
+
+
+def compile_matcher(phrases: Iterable[str]) -> re.Pattern[str]:
+    """One pattern, groups ``w`` (whole words), ``p`` (prefixes), ``f`` (free: Thai, Chinese, emoji)."""
+    whole, prefix, free = [], [], []
+    for phrase in phrases:
+        if phrase.endswith("*"):
+            prefix.append(phrase[:-1])
+        elif _NO_SPACE_SCRIPT.search(phrase) or not _WORDY.match(phrase):
+            free.append(phrase)
+        else:
+            whole.append(phrase)
+    parts = []
+    if whole:
+        parts.append(_LEFT + "(?P<w>" + _trie_regex(whole) + ")" + _RIGHT)
+    if prefix:
+        parts.append(_LEFT + "(?P<p>" + _trie_regex(prefix) + ")" + _LATIN + "*")
+    if free:
+        parts.append("(?P<f>" + _trie_regex(free) + ")")
+    return re.compile("|".join(parts) or r"(?!x)x")
