@@ -43,7 +43,7 @@ class Classifier:
             for phrase, tags in lexicon.tags.items()
         }
         self._pattern = compile_matcher(self._tags)
-        self._detector = LanguageDetector(lexicon.detect)
+        self._detector = LanguageDetector(lexicon.detect, lexicon.hints)
         self._handles = lexicon.handles
         settings: dict[str, Any] = lexicon.settings
         self._window = int(settings.get("pair_window", 32))
@@ -94,7 +94,8 @@ class Classifier:
 
     def _classify(self, text: str, lang: str | None) -> Verdict:
         folded = prepare(text)
-        language = self._detector.resolve(lang, text[:400], folded[:400])
+        mentioned = handles(text[:400])
+        language = self._detector.resolve(lang, text[:400], folded[:400], mentioned)
         found = self.hits(folded)
         negators = [h for h in found if h.kind == "signal" and h.name == "negator"]
         sig: dict[str, list[Hit]] = {}

@@ -37,6 +37,8 @@ class Lexicon:
     """normalised phrase -> tags (``signal:fail``, ``area:login``...); a trailing ``*`` marks a prefix."""
     detect: dict[str, set[str]] = field(default_factory=dict)
     """language code -> normalised function words used to recognise it."""
+    hints: dict[str, set[str]] = field(default_factory=dict)
+    """language code -> lower-case @handles whose mention hints at that language (a country's account)."""
     settings: dict[str, Any] = field(default_factory=dict)
     handles: dict[str, set[str]] = field(default_factory=dict)
     """tag -> lower-case @handles that carry that tag (e.g. a regulator's account)."""
@@ -78,6 +80,8 @@ def load_lexicon(lexicon_dir: Path) -> Lexicon:
         if isinstance(language, dict) and "code" in language:
             words = _strings(language.get("detect", []), f"{where} [language] detect")
             lex.detect.setdefault(str(language["code"]), set()).update(normalize(w) for w in words)
+            hints = _strings(language.get("handles", []), f"{where} [language] handles")
+            lex.hints.setdefault(str(language["code"]), set()).update(h.lower().lstrip("@") for h in hints)
         settings = data.get("settings", {})
         if isinstance(settings, dict):
             lex.settings.update(settings)
