@@ -108,6 +108,9 @@ class Classifier:
                 areas.append(hit)
                 continue
             if hit.kind == "complaint":
+                if negators and self._negated(folded, hit, negators):  # "never goes down"
+                    sig.setdefault("ok", []).append(hit)
+                    continue
                 complaints.append((hit.start, hit.name))
                 if hit.name == "outage":  # "won't work" may be about a more specific area nearby
                     fails.append(hit)
