@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     total = args.mentions or (10_000 if args.quick else 100_000)
     try:
-        rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = LABELLED.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
         start = time.perf_counter()
         classifier = Classifier.load(LEXICON)
         load_s = time.perf_counter() - start

@@ -59,14 +59,24 @@ class Classifier:
         return cls(load_lexicon(lexicon_dir))
 
     def hits(self, folded: str) -> list[Hit]:
-        """Every lexicon phrase found in an already-normalised text, left to right, longest first."""
+        """Every lexicon phrase in a normalised text, left to right, except those inside a longer one."""
         out: list[Hit] = []
         tags = self._tags
+        covered = 0
         for m in self._pattern.finditer(folded):
-            group = m.lastgroup or "f"
+            group = m.lastgroup
+            if group == "ps":
+                group = "p"
+            if group is None:
+                continue
+            start = m.start()
+            end = m.end("ps") if group == "p" else m.end(group)
+            if end <= covered:
+                continue
+            covered = end
             key = m.group(group) + ("*" if group == "p" else "")
             for kind, name in tags.get(key, ()):
-                out.append(Hit(m.start(), m.end(), kind, name))
+                out.append(Hit(start, end, kind, name))
         return out
 
     def classify(self, text: str, lang: str | None = None) -> Verdict:

@@ -116,8 +116,18 @@ def _trie_regex(words: Iterable[str]) -> str:
     return emit(trie)
 
 
+def _first(words: list[str]) -> str:
+    """A cheap guard: most positions fail on one character class before the long trie is tried."""
+    return "(?=[" + "".join(re.escape(ch) for ch in sorted({w[0] for w in words})) + "])"
+
+
 def compile_matcher(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One pattern, groups ``w`` (whole words), ``p`` (prefixes), ``f`` (free: Thai, Chinese, emoji)."""
+    """One pattern, groups ``w`` (whole words), ``p`` (prefixes), ``f`` (free: Thai, Chinese, emoji).
+
+    The pattern is a zero-width lookahead, so it reports the longest phrase starting at *every* position;
+    the caller drops phrases that lie inside a longer one (``got charged`` must not hide ``charged twice``).
+    ``ps`` is the rest of the word a prefix matched.
+    """
     whole, prefix, free = [], [], []
     for phrase in phrases:
         if phrase.endswith("*"):
@@ -128,9 +138,9 @@ def compile_matcher(phrases: Iterable[str]) -> re.Pattern[str]:
             whole.append(phrase)
     parts = []
     if whole:
-        parts.append(_LEFT + "(?P<w>" + _trie_regex(whole) + ")" + _RIGHT)
+        parts.append(_LEFT + _first(whole) + "(?P<w>" + _trie_regex(whole) + ")" + _RIGHT)
     if prefix:
-        parts.append(_LEFT + "(?P<p>" + _trie_regex(prefix) + ")" + _LATIN + "*")
+        parts.append(_LEFT + _first(prefix) + "(?P<p>" + _trie_regex(prefix) + ")(?P<ps>" + _LATIN + "*)")
     if free:
-        parts.append("(?P<f>" + _trie_regex(free) + ")")
-    return re.compile("|".join(parts) or r"(?!x)x")
+        parts.append(_first(free) + "(?P<f>" + _trie_regex(free) + ")")
+    return re.compile("(?=" + "|".join(parts) + ")" if parts else r"(?!x)x")
