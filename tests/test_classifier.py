@@ -190,6 +190,11 @@ def test_money_or_account_safety_escalates_even_inside_an_outage_complaint(
     assert v.reason == reason
 
 
+def test_a_failure_word_is_only_undone_by_a_negator_right_in_front_of_it(classifier: Classifier) -> None:
+    assert verdict(classifier, "@Shopee_SG the app is not crashing anymore") == ("ignore", None)
+    assert verdict(classifier, "@ShopeeID scan qris di kasir gagal terus") == ("reply", "scan")
+
+
 def test_nothing_deducted_is_not_a_money_escalation(classifier: Classifier) -> None:
     assert verdict(classifier, "@Shopee_SG top up failing, nothing deducted from my bank") == (
         "reply",

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 _CLAUSE_BREAK = re.compile(r"[.!?;:,，。！？；]")
 _DEFAULT_PRIORITY = ("login", "scan", "cart", "chat", "wallet", "checkout", "outage")
-_NEGATABLE = frozenset({"state", "act", "money", "money_weak", "refund", "praise", "resolved", "ok"})
+_NEGATABLE = frozenset({"state", "fail", "act", "money", "money_weak", "refund", "praise", "resolved", "ok"})
 
 
 class Hit(NamedTuple):
@@ -90,11 +90,17 @@ class Classifier:
             return Verdict(Action.IGNORE, None, DEFAULT, "error", 0.0)
 
     def _negated(self, folded: str, hit: Hit, negators: list[Hit]) -> bool:
+        # A failure word is only un-done by a negator right in front of it ("not crashing", "ไม่ค้าง");
+        # other words may have a few words in between ("not even down", "ga ngalamin down").
+        tight = hit.name == "fail"
         for neg in negators:
             if neg.end > hit.start:
                 break
             gap = folded[neg.end : hit.start]
-            if (
+            if tight:
+                if not gap.strip() or (" " not in gap and len(gap) <= 2):
+                    return True
+            elif (
                 len(gap) <= self._neg_gap
                 and gap.count(" ") <= self._neg_words
                 and not _CLAUSE_BREAK.search(gap)
@@ -127,7 +133,7 @@ class Classifier:
                 continue
             name = hit.name
             if name in _NEGATABLE and negators and self._negated(folded, hit, negators):
-                if name == "state":
+                if name in ("state", "fail"):  # "ga error", "not crashing anymore"
                     sig.setdefault("ok", []).append(hit)
                 elif name == "act":
                     fails.append(hit)
@@ -152,7 +158,7 @@ class Classifier:
         def verdict(action: Action, reason: str, cat: str | None, score: float) -> Verdict:
             return Verdict(action, Category(cat) if cat else None, language, reason, score)
 
-        if "spam" in sig:
+        if "spam" in sig and "scam" not in sig:  # a scam report may quote the scammer's "prize"
             return verdict(Action.IGNORE, "spam", None, 0.9)
         escalation = self._escalation(sig, areas, strong or bool(weak), folded, text)
         if escalation:
