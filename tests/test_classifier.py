@@ -225,6 +225,20 @@ def test_slang_and_both_scripts_are_understood(classifier: Classifier, text: str
     assert verdict(classifier, text) == ("reply", category)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@Shopee_SG 錢包的錢不見了，我沒有買東西", ("escalate", "wallet")),
+        ("@Shopee_SG 蝦皮是不是掛了？網頁也打不開", ("reply", "outage")),
+        ("@Shopee_SG 聊天訊息發不出去", ("reply", "chat")),
+    ],
+)
+def test_traditional_chinese_is_folded_onto_the_simplified_vocabulary(
+    classifier: Classifier, text: str, expected: tuple[str, str]
+) -> None:
+    assert verdict(classifier, text) == expected
+
+
 # --- language ------------------------------------------------------------------------------------------
 
 

@@ -43,6 +43,7 @@ class Classifier:
             for phrase, tags in lexicon.tags.items()
         }
         self._pattern = compile_matcher(self._tags)
+        self._fold = lexicon.fold
         self._detector = LanguageDetector(lexicon.detect, lexicon.hints)
         self._handles = lexicon.handles
         settings: dict[str, Any] = lexicon.settings
@@ -109,7 +110,7 @@ class Classifier:
         return False
 
     def _classify(self, text: str, lang: str | None) -> Verdict:
-        folded = prepare(text)
+        folded = prepare(text, self._fold)
         mentioned = handles(text[:400])
         language = self._detector.resolve(lang, text[:400], folded[:400], mentioned)
         found = self.hits(folded)

@@ -43,9 +43,12 @@ class Lexicon:
     handles: dict[str, set[str]] = field(default_factory=dict)
     """tag -> lower-case @handles that carry that tag (e.g. a regulator's account)."""
 
+    fold: dict[int, str] = field(default_factory=dict)
+    """character -> replacement applied before matching (``[fold] pairs``), e.g. Traditional -> Simplified."""
+
     def add(self, phrase: str, tag: str) -> None:
         prefix = phrase.endswith("*")
-        norm = normalize(phrase.rstrip("*"))
+        norm = normalize(phrase.rstrip("*"), self.fold)
         if norm:
             self.tags.setdefault(norm + ("*" if prefix else ""), set()).add(tag)
 
@@ -70,12 +73,19 @@ def load_lexicon(lexicon_dir: Path) -> Lexicon:
     if not files:
         raise LexiconError(f"{lexicon_dir}: no *.toml lexicon files found")
     lex = Lexicon()
+    loaded: list[tuple[str, dict[str, Any]]] = []
     for path in files:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            loaded.append((path.name, tomllib.loads(path.read_text(encoding="utf-8"))))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise LexiconError(f"{path}: {exc}") from exc
-        where = path.name
+    for where, data in loaded:  # character folding first: every phrase is folded with all of it
+        pairs = data.get("fold", {}).get("pairs", "") if isinstance(data.get("fold"), dict) else ""
+        for pair in str(pairs).split():
+            if len(pair) != 2:
+                raise LexiconError(f"{where} [fold] pairs: {pair!r} is not two characters")
+            lex.fold[ord(pair[0])] = pair[1]
+    for where, data in loaded:
         language = data.get("language", {})
         if isinstance(language, dict) and "code" in language:
             words = _strings(language.get("detect", []), f"{where} [language] detect")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 MAX_CHARS = 4000
 """Longer posts are cut: nothing useful for the decision sits past this point, and it bounds the cost."""
@@ -51,12 +52,17 @@ def strip_noise(text: str) -> str:
     return _NOISE.sub(" ", text)
 
 
-def normalize(text: str) -> str:
-    """Fold ``text`` (already noise-stripped or a lexicon phrase) into the form the matcher sees."""
+def normalize(text: str, fold: Mapping[int, str] | None = None) -> str:
+    """Fold ``text`` (already noise-stripped or a lexicon phrase) into the form the matcher sees.
+
+    ``fold`` maps extra characters (from the lexicon, e.g. Traditional to Simplified Chinese).
+    """
     low = text.casefold()
     if not low.isascii():
         low = unicodedata.normalize("NFKD", low)
         low = _COMBINING_LATIN.sub("", low)
+        if fold:
+            low = low.translate(fold)
     low = low.translate(_TRANSLATE)
     low = _REPEAT.sub(r"\1", low)
     if "2" in low:
@@ -64,6 +70,6 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", low).strip()
 
 
-def prepare(text: str) -> str:
+def prepare(text: str, fold: Mapping[int, str] | None = None) -> str:
     """Noise-strip and normalise a post, bounded to :data:`MAX_CHARS` characters."""
-    return normalize(strip_noise(text[:MAX_CHARS]))
+    return normalize(strip_noise(text[:MAX_CHARS]), fold)
