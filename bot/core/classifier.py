@@ -153,7 +153,9 @@ class Classifier:
         strong = bool(complaints)
         # A bare state word ("down", "error", "ล่ม") is a weaker complaint: jokes, praise and delivery talk
         # override it. Next to an area ("keranjang error") it still names the category.
-        weak: list[tuple[int, str]] = [(s.start, self._paired_area(s, areas) or "outage") for s in states]
+        paired = [(s.start, self._paired_area(s, areas)) for s in states]
+        weak: list[tuple[int, str]] = [(pos, cat or "outage") for pos, cat in paired]
+        about_us = any(cat for _, cat in paired)  # "shopee down lol" is still about the service
         category = self._pick(complaints) if strong else (self._pick(weak) if weak else None)
 
         def verdict(action: Action, reason: str, cat: str | None, score: float) -> Verdict:
@@ -179,7 +181,7 @@ class Classifier:
             return verdict(Action.IGNORE, "other_brand", None, 0.7)
         if not strong and "praise" in sig:
             return verdict(Action.IGNORE, "praise", None, 0.7)
-        if not strong and "laugh" in sig:
+        if not strong and not about_us and "laugh" in sig:
             return verdict(Action.IGNORE, "joke", None, 0.6)
         if not strong and "not_service" in sig:
             return verdict(Action.IGNORE, "not_service", None, 0.7)
