@@ -298,6 +298,18 @@ def test_a_broken_lexicon_folder_is_reported(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[signal]\nfail = 3\n", encoding="utf-8")
     with pytest.raises(LexiconError, match=r"bad\.toml"):
         Classifier.load(tmp_path)
+    (tmp_path / "bad.toml").write_text('[area]\nlogn = ["login"]\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match="not a category"):
+        Classifier.load(tmp_path)
+
+
+def test_an_operator_can_add_a_brand_word_without_code(tmp_path: Path) -> None:
+    for path in LEXICON_DIR.glob("*.toml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    text = "@Shopee_SG zappmart is down again, good thing you still work"
+    assert verdict(Classifier.load(tmp_path), text) == ("reply", "outage")
+    (tmp_path / "brands.toml").write_text('[signal]\nother_brand = ["zappmart"]\n', encoding="utf-8")
+    assert verdict(Classifier.load(tmp_path), text) == ("ignore", None)
 
 
 # --- the shared development sets (skipped when /work/shared is absent) --------------------------------

@@ -194,7 +194,8 @@ class Classifier:
         best: str | None = None
         for area in areas:
             distance = max(area.start - hit.end, hit.start - area.end, 0)
-            if distance <= self._window and (best is None or self._rank[area.name] < self._rank[best]):
+            rank = self._rank.get(area.name, len(self._rank))
+            if distance <= self._window and (best is None or rank < self._rank.get(best, len(self._rank))):
                 best = area.name
         return best
 

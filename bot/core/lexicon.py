@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.core.models import Category
 from bot.core.normalize import normalize
+
+_CATEGORIES = tuple(c.value for c in Category)
 
 _NO_SPACE_SCRIPT = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = r"[a-z0-9\u00c0-\u024f]"
@@ -97,6 +100,8 @@ def load_lexicon(lexicon_dir: Path) -> Lexicon:
             lex.settings.update(settings)
         for kind in ("signal", "area", "complaint"):
             for key, phrases in _sections(data, kind, where):
+                if kind != "signal" and key not in _CATEGORIES:
+                    raise LexiconError(f"{where} [{kind}] {key}: not a category, expected {_CATEGORIES}")
                 for phrase in phrases:
                     lex.add(phrase, f"{kind}:{key}")
         for key, names in _sections(data, "handles", where):
