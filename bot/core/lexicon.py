@@ -19,6 +19,7 @@ from bot.core.models import Category
 from bot.core.normalize import normalize
 
 _CATEGORIES = tuple(c.value for c in Category)
+_LATIN_RUN = re.compile(r"[a-z0-9\u00c0-\u024f]*")
 
 _NO_SPACE_SCRIPT = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = r"[a-z0-9\u00c0-\u024f]"
@@ -106,7 +107,19 @@ def load_lexicon(lexicon_dir: Path) -> Lexicon:
                     lex.add(phrase, f"{kind}:{key}")
         for key, names in _sections(data, "handles", where):
             lex.handles.setdefault(f"signal:{key}", set()).update(n.lower().lstrip("@") for n in names)
+    _inherit_prefix_tags(lex.tags)
     return lex
+
+
+def _inherit_prefix_tags(tags: dict[str, set[str]]) -> None:
+    """A whole word also carries the tags of any prefix entry covering it ("loading" gets "load*")."""
+    prefixes = [(p[:-1], t) for p, t in tags.items() if p.endswith("*")]
+    for phrase, phrase_tags in tags.items():
+        if phrase.endswith("*"):
+            continue
+        for prefix, prefix_tags in prefixes:
+            if phrase.startswith(prefix) and _LATIN_RUN.fullmatch(phrase[len(prefix) :]):
+                phrase_tags.update(prefix_tags)
 
 
 def _trie_regex(words: Iterable[str]) -> str:
