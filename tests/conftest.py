@@ -3,18 +3,24 @@ in-memory platforms for every account, and a wired app."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.adapters.mock import MockPlatform
 from bot.adapters.store import Store
 from bot.bootstrap import App, build
+from bot.core.classifier import Classifier
 from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+REPO = ROOT
 CONFIG = ROOT / "config" / "replybot.toml"
+LEXICON_DIR = ROOT / "config" / "lexicon"
+LABELLED = Path(__file__).resolve().parent / "data" / "labelled_mentions.jsonl"
 CODES = ("ID", "TH", "PH", "SG", "MY", "VN")
 
 
@@ -69,3 +75,19 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
     for name, old in levels.items():
         logging.getLogger(name).setLevel(old)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    """The classifier built from the repository's own lexicon, loaded once per session."""
+    return Classifier.load(LEXICON_DIR)
+
+
+@pytest.fixture(scope="session")
+def labelled_rows() -> list[dict[str, Any]]:
+    return read_jsonl(LABELLED)

@@ -23,6 +23,16 @@ def invoke_stdout(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+def test_classify_prints_the_decision_as_json() -> None:
+    code, out = invoke_stdout(
+        "classify", "@ShopeeID aplikasinya error, gabisa login", "--lang", "in", "--config", str(CONFIG)
+    )
+    assert code == 0
+    decision = json.loads(out)
+    assert decision["action"] == "reply" and decision["category"] == "login" and decision["lang"] == "id"
+    assert decision["reason"]
+
+
 def test_simulate_writes_one_line_per_input_and_survives_a_bad_line(tmp_path: Path) -> None:
     rows = [
         {"id": "a1", "text": "@ShopeeTH แอปล่ม เข้าไม่ได้เลยค่ะ", "handle": "ShopeeTH", "lang": "th", "extra": 1},

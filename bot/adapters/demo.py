@@ -48,7 +48,13 @@ SCENARIO: tuple[Scripted, ...] = (
     Scripted("TH", "beam_tw", "ขอบคุณค่ะ ตอนนี้ใช้ได้แล้ว", "ignore", None, "th"),
     # Philippines
     Scripted("PH", "jas_delacruz", "bakit ako na-logout bigla? can't log in na ulit huhu", "reply", "login", "tl"),
-    Scripted("PH", "migs_ramos", "can't checkout my cart, it keeps saying something went wrong", "reply", "checkout"),
+    Scripted(
+        "PH",
+        "migs_ramos",
+        "checkout keeps failing with 'something went wrong', can't place my order",
+        "reply",
+        "checkout",
+    ),
     Scripted("PH", "bea_santos", "ang ganda ng deals ngayon, thank you Shopee!", "ignore", None, "tl"),
     # Singapore
     Scripted("SG", "weiling_t", "is the app down? pages not loading at all", "reply", "outage", "en"),

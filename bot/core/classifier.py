@@ -1,31 +1,231 @@
-"""Placeholder classifier (replaced by the lexicon engine)."""
+"""The outage-complaint classifier: ``classify(text, lang) -> Verdict``. Pure after :meth:`Classifier.load`.
+
+One pass of the compiled lexicon over the normalised post yields *hits* (span + tag). The decision then reads
+them in a fixed order: spam; escalation (scam, account takeover, money at risk, legal threats); hopes and
+"it works again"; "not down for me"; another brand being down; praise and jokes; delivery/seller topics;
+and finally complaints, whose category is the most blocking failing area (``category_priority``).
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
+from typing import Any, NamedTuple
 
+from bot.core.language import DEFAULT, LanguageDetector
+from bot.core.lexicon import Lexicon, compile_matcher, load_lexicon
 from bot.core.models import Action, Category, Verdict
+from bot.core.normalize import handles, prepare
 
-_WORDS = {
-    Category.LOGIN: ("logout", "log out", "logged out", "login", "masuk", "ล็อกอิน", "เข้าสู่ระบบ"),
-    Category.WALLET: ("shopeepay", "saldo", "balance", "top up"),
-    Category.CHECKOUT: ("checkout", "check out"),
-    Category.OUTAGE: ("error", "down", "ล่ม", "gabisa", "not loading"),
-}
-_ESCALATE = ("hilang", "deducted", "terpotong", "hacked", "dibobol")
+log = logging.getLogger(__name__)
+
+_CLAUSE_BREAK = re.compile(r"[.!?;:,，。！？；]")
+_DEFAULT_PRIORITY = ("login", "scan", "cart", "chat", "wallet", "checkout", "outage")
+_NEGATABLE = frozenset({"state", "fail", "act", "money", "money_weak", "refund", "praise", "resolved", "ok"})
+
+
+class Hit(NamedTuple):
+    start: int
+    end: int
+    kind: str
+    """``signal``, ``area`` or ``complaint``."""
+    name: str
+    """Signal name (``fail``, ``negator``...) or category value."""
 
 
 class Classifier:
+    """Lexicon-driven classifier. Build with :meth:`load`; :meth:`classify` never raises."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._tags: dict[str, tuple[tuple[str, str], ...]] = {
+            phrase: tuple(sorted(tuple(tag.split(":", 1)) for tag in tags))  # type: ignore[misc]
+            for phrase, tags in lexicon.tags.items()
+        }
+        self._pattern = compile_matcher(self._tags)
+        self._fold = lexicon.fold
+        self._detector = LanguageDetector(lexicon.detect, lexicon.hints)
+        self._handles = lexicon.handles
+        settings: dict[str, Any] = lexicon.settings
+        self._window = int(settings.get("pair_window", 32))
+        self._neg_gap = int(settings.get("negation_gap", 14))
+        self._neg_words = int(settings.get("negation_max_words", 2))
+        priority = settings.get("category_priority", _DEFAULT_PRIORITY)
+        self._rank = {cat: i for i, cat in enumerate(priority)}
+        self._amount = re.compile(str(settings.get("amount_pattern", r"(?!x)x")))
+
     @classmethod
     def load(cls, lexicon_dir: Path) -> Classifier:
-        return cls()
+        """Read every lexicon file in ``lexicon_dir`` once and compile the matcher."""
+        return cls(load_lexicon(lexicon_dir))
+
+    def hits(self, folded: str) -> list[Hit]:
+        """Every lexicon phrase in a normalised text, left to right, except those inside a longer one."""
+        out: list[Hit] = []
+        tags = self._tags
+        covered = 0
+        for m in self._pattern.finditer(folded):
+            group = m.lastgroup
+            if group == "ps":
+                group = "p"
+            if group is None:
+                continue
+            start = m.start()
+            end = m.end("ps") if group == "p" else m.end(group)
+            if end <= covered:
+                continue
+            covered = end
+            key = m.group(group) + ("*" if group == "p" else "")
+            for kind, name in tags.get(key, ()):
+                out.append(Hit(start, end, kind, name))
+        return out
 
     def classify(self, text: str, lang: str | None = None) -> Verdict:
-        low = text.lower()
-        lang = lang or "en"
-        if any(w in low for w in _ESCALATE):
-            return Verdict(Action.ESCALATE, Category.WALLET, lang, "escalate:money")
-        for cat, words in _WORDS.items():
-            if any(w in low for w in words):
-                return Verdict(Action.REPLY, cat, lang, f"complaint:{cat.value}")
-        return Verdict(Action.IGNORE, None, lang, "no_signal")
+        """The verdict for one post. Any input is accepted; an internal error yields ``ignore``/``error``."""
+        try:
+            return self._classify(text if isinstance(text, str) else str(text), lang)
+        except Exception:  # a bad post must never stop the bot
+            log.exception("classifier failed on a post of %d chars", len(text) if isinstance(text, str) else 0)
+            return Verdict(Action.IGNORE, None, DEFAULT, "error", 0.0)
+
+    def _negated(self, folded: str, hit: Hit, negators: list[Hit]) -> bool:
+        # A failure word is only un-done by a negator right in front of it ("not crashing", "ไม่ค้าง");
+        # other words may have a few words in between ("not even down", "ga ngalamin down").
+        tight = hit.name == "fail"
+        for neg in negators:
+            if neg.end > hit.start:
+                break
+            gap = folded[neg.end : hit.start]
+            if tight:
+                if not gap.strip() or (" " not in gap and len(gap) <= 2):
+                    return True
+            elif len(gap) <= self._neg_gap and gap.count(" ") <= self._neg_words and not _CLAUSE_BREAK.search(gap):
+                return True
+        return False
+
+    def _classify(self, text: str, lang: str | None) -> Verdict:
+        folded = prepare(text, self._fold)
+        mentioned = handles(text[:400])
+        language = self._detector.resolve(lang, text[:400], folded[:400], mentioned)
+        found = self.hits(folded)
+        negators = [h for h in found if h.kind == "signal" and h.name == "negator"]
+        sig: dict[str, list[Hit]] = {}
+        areas: list[Hit] = []
+        fails: list[Hit] = []
+        complaints: list[tuple[int, str]] = []
+        states: list[Hit] = []
+        for hit in found:
+            if hit.kind == "area":
+                areas.append(hit)
+                continue
+            if hit.kind == "complaint":
+                if negators and self._negated(folded, hit, negators):  # "never goes down"
+                    sig.setdefault("ok", []).append(hit)
+                    continue
+                complaints.append((hit.start, hit.name))
+                if hit.name == "outage":  # "won't work" may be about a more specific area nearby
+                    fails.append(hit)
+                continue
+            name = hit.name
+            if name in _NEGATABLE and negators and self._negated(folded, hit, negators):
+                if name in ("state", "fail"):  # "ga error", "not crashing anymore"
+                    sig.setdefault("ok", []).append(hit)
+                elif name == "act":
+                    fails.append(hit)
+                continue
+            if name == "fail":
+                fails.append(hit)
+            elif name == "state":
+                states.append(hit)
+            elif name != "act":
+                sig.setdefault(name, []).append(hit)
+
+        for fail in fails:
+            cat = self._paired_area(fail, areas)
+            if cat:
+                complaints.append((fail.start, cat))
+        strong = bool(complaints)
+        # A bare state word ("down", "error", "ล่ม") is a weaker complaint: jokes, praise and delivery talk
+        # override it. Next to an area ("keranjang error") it still names the category.
+        paired = [(s.start, self._paired_area(s, areas)) for s in states]
+        weak: list[tuple[int, str]] = [(pos, cat or "outage") for pos, cat in paired]
+        about_us = any(cat for _, cat in paired)  # "shopee down lol" is still about the service
+        category = self._pick(complaints) if strong else (self._pick(weak) if weak else None)
+
+        def verdict(action: Action, reason: str, cat: str | None, score: float) -> Verdict:
+            return Verdict(action, Category(cat) if cat else None, language, reason, score)
+
+        if "spam" in sig and "scam" not in sig:  # a scam report may quote the scammer's "prize"
+            return verdict(Action.IGNORE, "spam", None, 0.9)
+        escalation = self._escalation(sig, areas, strong or bool(weak), folded, text)
+        if escalation:
+            reason, esc_cat = escalation
+            if esc_cat == "":
+                esc_cat = self._money_category(sig, areas, category)
+            return verdict(Action.ESCALATE, reason, esc_cat, 0.9)
+        if not strong and "hypothetical" in sig:
+            return verdict(Action.IGNORE, "hypothetical", None, 0.6)
+        if "resolved" in sig:
+            last_resolved = max(h.end for h in sig["resolved"])
+            if not any(pos >= last_resolved for pos, _ in complaints):
+                return verdict(Action.IGNORE, "resolved_already", None, 0.8)
+        if "ok" in sig and not strong:
+            return verdict(Action.IGNORE, "negated", None, 0.8)
+        if "other_brand" in sig and ("ok" in sig or "contrast" in sig or not strong):
+            return verdict(Action.IGNORE, "other_brand", None, 0.7)
+        if not strong and "praise" in sig:
+            return verdict(Action.IGNORE, "praise", None, 0.7)
+        if not strong and not about_us and "laugh" in sig:
+            return verdict(Action.IGNORE, "joke", None, 0.6)
+        if not strong and "not_service" in sig:
+            return verdict(Action.IGNORE, "not_service", None, 0.7)
+        if category:
+            return verdict(Action.REPLY, f"complaint:{category}", category, 0.9 if strong else 0.6)
+        return verdict(Action.IGNORE, "no_signal", None, 0.5)
+
+    def _paired_area(self, hit: Hit, areas: list[Hit]) -> str | None:
+        """The most blocking area mentioned within the pairing window of a failure word."""
+        best: str | None = None
+        for area in areas:
+            distance = max(area.start - hit.end, hit.start - area.end, 0)
+            rank = self._rank.get(area.name, len(self._rank))
+            if distance <= self._window and (best is None or rank < self._rank.get(best, len(self._rank))):
+                best = area.name
+        return best
+
+    def _pick(self, complaints: list[tuple[int, str]]) -> str:
+        return min(complaints, key=lambda c: (self._rank.get(c[1], 99), c[0]))[1]
+
+    def _escalation(
+        self, sig: dict[str, list[Hit]], areas: list[Hit], complaint: bool, folded: str, text: str
+    ) -> tuple[str, str | None] | None:
+        """(reason, category) when a human must look; category ``""`` means "decide from money context"."""
+        if "scam" in sig:
+            return "escalate:scam", None
+        if "takeover" in sig or "account_locked" in sig:
+            wallet = "account_locked" in sig and any(a.name == "wallet" for a in areas)
+            return "escalate:account_takeover", "wallet" if wallet else "login"
+        amount = bool(self._amount.search(folded))
+        weak = len(sig.get("money_weak", ()))
+        refund = "refund" in sig
+        wallet = any(a.name == "wallet" for a in areas)
+        if (
+            "money" in sig
+            or "unauthorized" in sig
+            or (weak and (amount or wallet or weak > 1 or refund or "money_word" in sig))
+            or (refund and (complaint or amount))
+        ):
+            return "escalate:money", ""
+        at = handles(text)
+        if "legal" in sig or any(h in self._handles.get("signal:legal", ()) for h in at):
+            return "escalate:legal", ""
+        return None
+
+    def _money_category(self, sig: dict[str, list[Hit]], areas: list[Hit], category: str | None) -> str | None:
+        if "order" in sig or category == "checkout":
+            return "checkout"
+        if category == "wallet" or any(a.name == "wallet" for a in areas):
+            return "wallet"
+        if category is not None:
+            return category
+        return None
