@@ -2,63 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from dotenv import load_dotenv
 
+from bot.entrypoints.common import common_options, fail, load
 from bot.logs import setup_logging
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import Settings
 
 log = logging.getLogger("bot.cli")
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_CONFIG = "config/replybot.toml"
-EXIT_CONFIG = 2
-
-
-def fail(message: str, status: int = EXIT_CONFIG) -> None:
-    click.echo(f"replybot: {message}", err=True)
-    sys.exit(status)
-
-
-def common_options(func: F) -> F:
-    """--config and --db for every command; configuration mistakes exit with status 2."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help=f"TOML configuration (default: $REPLYBOT_CONFIG or {DEFAULT_CONFIG}).",
-    )
-    @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database path.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            fail(f"configuration error: {exc}")
-
-    return wrapper  # type: ignore[return-value]
-
-
-def load(config_path: Path | None, db_path: Path | None = None) -> Settings:
-    """Environment (.env first), then the TOML file, then logging with every secret redacted."""
-    load_dotenv(override=False)
-    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"))
-    path = config_path or Path(os.environ.get("REPLYBOT_CONFIG") or DEFAULT_CONFIG)
-    settings = load_settings(path, os.environ, db_override=db_path)
-    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"), secrets=settings.secrets())
-    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -244,6 +204,58 @@ def simulate(
         click.echo(json.dumps(out, ensure_ascii=False))
 
 
+@main.command("eval")
+@common_options
+@click.argument("input_path", metavar="FILE.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option("--incident", type=click.Choice(["none", "investigating", "monitoring", "resolved"]))
+def evaluate_cmd(
+    config_path: Path | None, db_path: Path | None, input_path: Path, as_json: bool, incident: str | None
+) -> None:
+    """Compare the pipeline's decisions with labelled mentions (fields action, category): per language and overall."""
+    from bot.core.metrics import Row, evaluate
+    from bot.entrypoints.simulate import simulate_rows
+
+    settings = load(config_path, None)
+    labelled: list[dict[str, Any]] = []
+    skipped = 0
+
+    def rows() -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+        nonlocal skipped
+        for number, row, error in read_jsonl(input_path):
+            if row is not None and row.get("action") not in ("reply", "escalate", "ignore"):
+                row, error = None, "no label: expected action reply, escalate or ignore"
+            if row is None:
+                skipped += 1
+                click.echo(f"line {number}: {error}", err=True)
+                continue
+            labelled.append(row)
+            yield number, row, None
+
+    predicted: list[Row] = []
+    for out in simulate_rows(settings, rows(), incident, None, independent=True):
+        gold = labelled[len(predicted)]
+        if "error" in out:
+            click.echo(f"line {out['line']}: {out['error']}", err=True)
+            out = {"action": "ignore", "category": None, "lang": gold.get("lang")}
+        predicted.append(
+            Row(
+                gold.get("lang") or out.get("lang") or "und",
+                gold["action"],
+                gold.get("category"),
+                out["action"],
+                out["category"],
+            )
+        )
+    report = evaluate(predicted)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(report.format_text())
+    if skipped:
+        click.echo(f"{skipped} line(s) without a usable label were skipped", err=True)
+
+
 def template_problems(settings: Settings) -> list[Any]:
     from bot.core.replies import ReplyComposer, check_templates
 
@@ -363,3 +375,14 @@ def fake_x_serve(host: str, port: int, limits: str, faults: str, seed: int | Non
         fail(f"--faults: {exc}")
     click.echo(f"fake X API on http://{host}:{port} (limits={limits}, faults={faults or 'none'})", err=True)
     serve(host, port, limits, faults, seed, hang_seconds=hang_seconds)
+
+
+def _register() -> None:
+    from bot.entrypoints.ops import export, review, stats
+
+    main.add_command(review)
+    main.add_command(stats)
+    main.add_command(export)
+
+
+_register()

@@ -24,9 +24,17 @@ from bot.ports import (
     TransientPlatformError,
     Unauthorized,
 )
-from bot.settings import Account, Settings
+from bot.settings import Account, Limits, Settings
 
 log = logging.getLogger(__name__)
+
+
+def budget_left(store: Store, limits: Limits, account: str, now: datetime) -> int:
+    """Posts this account may still make now: the 15 min and 24 h caps and the money budget."""
+    last_24h = store.posts_since(account, now - timedelta(hours=24))
+    last_15m = store.posts_since(account, now - timedelta(minutes=15))
+    by_money = int(limits.budget_per_24h_usd / limits.cost_per_reply_usd) if limits.cost_per_reply_usd else 10**9
+    return max(0, min(limits.posts_per_15min - last_15m, limits.posts_per_24h - last_24h, by_money - last_24h))
 
 
 class Observer(Protocol):
@@ -168,11 +176,19 @@ class Service:
         return state, incident.note
 
     def budget_left(self, account: Account) -> int:
-        limits, now = self.settings.limits, self.clock()
-        last_24h = self.store.posts_since(account.code, now - timedelta(hours=24))
-        last_15m = self.store.posts_since(account.code, now - timedelta(minutes=15))
-        by_money = int(limits.budget_per_24h_usd / limits.cost_per_reply_usd) if limits.cost_per_reply_usd else 10**9
-        return max(0, min(limits.posts_per_15min - last_15m, limits.posts_per_24h - last_24h, by_money - last_24h))
+        return budget_left(self.store, self.settings.limits, account.code, self.clock())
+
+    def send_mention(self, account: Account, mention_id: str) -> str:
+        """Post the reply of one pending mention now (a human approved it or wrote it)."""
+        if not self.reconcile(account):
+            return "transient"
+        row = self.store.mention(mention_id)
+        if row is None or row["status"] != "pending":
+            return "skipped"
+        if self.budget_left(account) <= 0:
+            return "budget"
+        state, note = self.incident_state(account)
+        return self.send_one(account, row, state, note)
 
     def send_pending(self, account: Account, result: PollResult | None = None) -> PollResult:
         """Post the replies that wait, oldest first, within the budget."""

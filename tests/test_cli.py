@@ -116,3 +116,26 @@ def test_demo_prints_replies_in_indonesian_thai_and_english() -> None:
     assert "ค่ะ" in out  # Thai
     assert "We're back and running" in out or "Sorry" in out  # English
     assert "queued for a human" in out
+
+
+def test_eval_scores_the_teams_labelled_mentions_through_the_whole_pipeline() -> None:
+    labelled = ROOT / "tests" / "data" / "labelled_mentions.jsonl"
+    code, out = invoke_stdout("eval", str(labelled), "--json", "--config", str(CONFIG))
+    assert code == 0
+    overall = json.loads(out)["all"]
+    assert overall["reply_precision"] >= 0.97 and overall["reply_recall"] >= 0.93
+    assert overall["escalate_recall"] >= 0.95 and overall["escalate_auto_replied"] == 0
+    assert overall["false_reply_rate"] <= 0.02 and overall["category_accuracy"] >= 0.90
+    code, out = invoke_stdout("eval", str(labelled), "--config", str(CONFIG))
+    assert "confusion" in out and "th " in out
+
+
+def test_eval_skips_unlabelled_lines_with_a_message(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(
+        '{"id": 1, "text": "@ShopeeID error", "action": "reply", "category": "outage"}\n{"id": 2, "text": "x"}\n'
+    )
+    result = CliRunner().invoke(main, ["eval", str(path), "--json", "--config", str(CONFIG)])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["all"]["n"] == 1
+    assert "line 2" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -72,8 +73,17 @@ def simulate_rows(
     rows: Iterable[tuple[int, dict[str, Any] | None, str | None]],
     incident: str | None,
     account_code: str | None,
+    independent: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """One output object per input row, in input order; a bad row yields ``{"line", "error"}``."""
+    """One output object per input row, in input order; a bad row yields ``{"line", "error"}``.
+
+    Budgets never hold a simulated reply back. With ``independent`` (eval), every row is its own author and
+    thread, so the one-reply-per-thread and per-author rules do not blur what each labelled mention gets.
+    """
+    limits = dataclasses.replace(
+        settings.limits, posts_per_15min=10**9, posts_per_24h=10**9, budget_per_24h_usd=float(10**9)
+    )
+    settings = dataclasses.replace(settings, limits=limits)
     platforms = {a.code: MockPlatform(handle=a.handle, account=a.code) for a in settings.accounts}
     app = build(
         settings,
@@ -92,6 +102,8 @@ def simulate_rows(
         try:
             account = _account(settings, row, account_code)
             mention = _mention(row, number, account)
+            if independent:
+                mention = dataclasses.replace(mention, author_id=f"sim-line-{number}", conversation_id=None)
             service.clock = _fixed(mention.created_at or now)  # judge each row at its own time
             decision = service.handle(account, service.me(account), mention)
             if decision is None:

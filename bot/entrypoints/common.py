@@ -1,0 +1,58 @@
+"""What every command shares: --config/--db, one clear error and exit 2 for bad configuration, loading."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from dotenv import load_dotenv
+
+from bot.logs import setup_logging
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bot.cli")
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONFIG = "config/replybot.toml"
+EXIT_CONFIG = 2
+
+
+def fail(message: str, status: int = EXIT_CONFIG) -> NoReturn:
+    click.echo(f"replybot: {message}", err=True)
+    sys.exit(status)
+
+
+def common_options(func: F) -> F:
+    """--config and --db for every command; configuration mistakes exit with status 2."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"TOML configuration (default: $REPLYBOT_CONFIG or {DEFAULT_CONFIG}).",
+    )
+    @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), help="Database path.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load(config_path: Path | None, db_path: Path | None = None) -> Settings:
+    """Environment (.env first), then the TOML file, then logging with every secret redacted."""
+    load_dotenv(override=False)
+    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"))
+    path = config_path or Path(os.environ.get("REPLYBOT_CONFIG") or DEFAULT_CONFIG)
+    settings = load_settings(path, os.environ, db_override=db_path)
+    setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"), secrets=settings.secrets())
+    return settings

@@ -1,0 +1,271 @@
+"""Operator commands: the human queue (review, approval), numbers (stats, export) and eval."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import click
+
+from bot.adapters.store import Store, iso
+from bot.entrypoints.common import common_options, fail, load
+from bot.settings import HANDLE_RE, Account, Settings
+
+EXPORT_FIELDS = (
+    "id",
+    "account",
+    "author_handle",
+    "created_at",
+    "seen_at",
+    "lang",
+    "action",
+    "category",
+    "reason",
+    "status",
+    "reply_id",
+    "reply_text",
+    "template",
+    "reviewed_at",
+    "review_note",
+)
+
+
+def parse_since(value: str | None, now: datetime) -> datetime | None:
+    """``30m``, ``24h``, ``7d`` or an ISO date/time; None means everything."""
+    if not value:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([mhd])", value.strip())
+    if match:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+        return now - timedelta(**{unit: float(match.group(1))})
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected 30m, 24h, 7d or an ISO date such as 2023-02-06") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def open_store(settings: Settings, db_path: Path | None) -> Store:
+    return Store.open(db_path or settings.db_path)
+
+
+def account_or_fail(settings: Settings, code: str) -> Account:
+    try:
+        return settings.account(code)
+    except KeyError:
+        fail(f"unknown account code {code!r}; configured: {', '.join(a.code for a in settings.accounts)}")
+
+
+# --- the human queue -------------------------------------------------------------------------------------
+
+
+@click.group()
+def review() -> None:
+    """The human queue: escalations, failed replies and replies waiting for approval."""
+
+
+@review.command("list")
+@common_options
+@click.option("--account", "code", help="Only this account.")
+def review_list(config_path: Path | None, db_path: Path | None, code: str | None) -> None:
+    """List what waits for a human, oldest first."""
+    settings = load(config_path, db_path)
+    rows = open_store(settings, db_path).queue(account_or_fail(settings, code).code if code else None)
+    if not rows:
+        click.echo("the queue is empty")
+        return
+    click.echo(f"{'id':20} {'acct':4} {'status':17} {'category':8} {'reason':26} text")
+    for r in rows:
+        text = " ".join(r["text"].split())[:60]
+        click.echo(
+            f"{r['id']:20} {r['account']:4} {r['status']:17} {r['category'] or '-':8} {r['reason'][:26]:26} {text}"
+        )
+
+
+@review.command("show")
+@common_options
+@click.argument("mention_id")
+def review_show(config_path: Path | None, db_path: Path | None, mention_id: str) -> None:
+    """Everything recorded about one mention."""
+    settings = load(config_path, db_path)
+    row = open_store(settings, db_path).mention(mention_id)
+    if row is None:
+        fail(f"no mention {mention_id} in {db_path or settings.db_path}", status=1)
+    for key, value in row.items():
+        click.echo(f"{key:16} {value if value is not None else '-'}")
+
+
+@review.command("done")
+@common_options
+@click.argument("mention_id")
+@click.option("--note", help="What was done, for the record.")
+def review_done(config_path: Path | None, db_path: Path | None, mention_id: str, note: str | None) -> None:
+    """Take a mention off the queue."""
+    settings = load(config_path, db_path)
+    if not open_store(settings, db_path).mark_reviewed(mention_id, datetime.now(UTC), note):
+        fail(f"no mention {mention_id}", status=1)
+    click.echo(f"{mention_id} done")
+
+
+def _send(settings: Settings, db_path: Path | None, store: Store, account: Account, mention_ids: list[str]) -> int:
+    """Post through the same claim → post → record path as the bot. Returns how many were posted."""
+    from bot.bootstrap import build
+
+    if not account.enabled:
+        fail(f"account {account.code} has no X credentials ({account.disabled_reason()}); nothing was posted")
+    app = build(settings, dry_run=False, db_path=db_path, accounts=(account,), store=store)
+    posted = 0
+    for mention_id in mention_ids:
+        outcome = app.service.send_mention(account, mention_id)
+        row = store.mention(mention_id) or {}
+        click.echo(f"{mention_id}: {outcome} {row.get('reply_id') or row.get('error') or ''}".rstrip())
+        posted += outcome == "posted"
+    return posted
+
+
+@review.command("reply")
+@common_options
+@click.argument("mention_id")
+@click.argument("text")
+def review_reply(config_path: Path | None, db_path: Path | None, mention_id: str, text: str) -> None:
+    """Post a human-written reply (exactly once, like the bot's own)."""
+    from bot.core.replies import MAX_WEIGHT, clean_text, weighted_length
+
+    settings = load(config_path, db_path)
+    store = open_store(settings, db_path)
+    row = store.mention(mention_id)
+    if row is None:
+        fail(f"no mention {mention_id}", status=1)
+    if row["status"] in ("replied", "claimed") or row["reply_id"]:
+        fail(f"{mention_id} already has a reply ({row['reply_id'] or 'being posted'}); nothing was posted", status=1)
+    body = clean_text(text)
+    handle = row["author_handle"]
+    if HANDLE_RE.match(handle) and not body.lower().startswith(f"@{handle.lower()}"):
+        body = f"@{handle} {body}"
+    if weighted_length(body) > MAX_WEIGHT:
+        fail(f"the reply is {weighted_length(body)} characters as X counts them; the limit is {MAX_WEIGHT}", 1)
+    store.release_for_posting(mention_id, datetime.now(UTC), manual_text=body)
+    account = account_or_fail(settings, row["account"])
+    sys.exit(0 if _send(settings, db_path, store, account, [mention_id]) == 1 else 1)
+
+
+@review.command("approve")
+@common_options
+@click.argument("mention_id", required=False)
+@click.option("--all", "approve_all", is_flag=True, help="Approve every reply waiting for approval.")
+@click.option("--account", "code", help="With --all: only this account.")
+def review_approve(
+    config_path: Path | None, db_path: Path | None, mention_id: str | None, approve_all: bool, code: str | None
+) -> None:
+    """Post replies that approval mode held back."""
+    settings = load(config_path, db_path)
+    store = open_store(settings, db_path)
+    if bool(mention_id) == approve_all:
+        fail("give one MENTION_ID or --all", status=2)
+    waiting = [r for r in store.queue(code.upper() if code else None) if r["status"] == "awaiting_approval"]
+    if mention_id:
+        waiting = [r for r in waiting if r["id"] == mention_id]
+        if not waiting:
+            fail(f"{mention_id} is not waiting for approval", status=1)
+    now = datetime.now(UTC)
+    by_account: dict[str, list[str]] = {}
+    for r in waiting:
+        if store.release_for_posting(r["id"], now):
+            by_account.setdefault(r["account"], []).append(r["id"])
+    posted = sum(
+        _send(settings, db_path, store, account_or_fail(settings, acc), ids) for acc, ids in by_account.items()
+    )
+    click.echo(f"approved {sum(len(v) for v in by_account.values())}, posted {posted}")
+
+
+# --- numbers ---------------------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def account_stats(store: Store, settings: Settings, account: Account, since: datetime | None) -> dict[str, Any]:
+    from bot.service import budget_left
+
+    clause, args = ("AND seen_at >= ?", [iso(since)]) if since else ("", [])
+    rows = list(store.db.query(f"SELECT * FROM mentions WHERE account = ? {clause}", [account.code, *args]))
+    ignored: dict[str, int] = {}
+    latencies = []
+    posted_at = {
+        r["in_reply_to"]: r["posted_at"]
+        for r in store.db.query("SELECT in_reply_to, posted_at FROM posts WHERE account = ?", [account.code])
+    }
+    for r in rows:
+        if r["action"] == "ignore":
+            ignored[r["reason"]] = ignored.get(r["reason"], 0) + 1
+        if r["status"] == "replied" and r["created_at"] and r["id"] in posted_at:
+            delta = datetime.fromisoformat(posted_at[r["id"]]) - datetime.fromisoformat(r["created_at"])
+            latencies.append(max(0.0, delta.total_seconds()))
+    return {
+        "account": account.code,
+        "seen": len(rows),
+        "replied": sum(r["status"] == "replied" and r["action"] == "reply" for r in rows),
+        "escalated": sum(r["action"] == "escalate" for r in rows),
+        "ignored": sum(ignored.values()),
+        "ignored_by_reason": dict(sorted(ignored.items(), key=lambda kv: -kv[1])),
+        "pending": sum(r["status"] == "pending" for r in rows),
+        "queue": store.queue_length(account.code),
+        "budget_left": budget_left(store, settings.limits, account.code, datetime.now(UTC)),
+        "latency_p50_s": median(latencies) if latencies else None,
+        "latency_p95_s": _percentile(latencies, 0.95),
+    }
+
+
+@click.command()
+@common_options
+@click.option("--since", help="Window: 30m, 24h, 7d or an ISO date (default: everything).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per account.")
+def stats(config_path: Path | None, db_path: Path | None, since: str | None, as_json: bool) -> None:
+    """Per account: seen, replied, escalated, ignored by reason, queue, budget left, time to reply."""
+    settings = load(config_path, db_path)
+    store = open_store(settings, db_path)
+    start = parse_since(since, datetime.now(UTC))
+    for account in settings.accounts:
+        s = account_stats(store, settings, account, start)
+        if as_json:
+            click.echo(json.dumps(s, ensure_ascii=False))
+            continue
+        p50 = f"{s['latency_p50_s']:.0f}s" if s["latency_p50_s"] is not None else "-"
+        p95 = f"{s['latency_p95_s']:.0f}s" if s["latency_p95_s"] is not None else "-"
+        click.echo(
+            f"{account.code:4} seen {s['seen']:6}  replied {s['replied']:5}  escalated {s['escalated']:4}  "
+            f"ignored {s['ignored']:5}  queue {s['queue']:4}  pending {s['pending']:4}  budget {s['budget_left']:4}  "
+            f"mention→reply p50 {p50} p95 {p95}"
+        )
+        for reason, n in list(s["ignored_by_reason"].items())[:6]:
+            click.echo(f"       ignored {n:5} {reason}")
+
+
+@click.command()
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
+@click.option("--since", help="Window: 30m, 24h, 7d or an ISO date (default: everything).")
+def export(config_path: Path | None, db_path: Path | None, fmt: str, since: str | None) -> None:
+    """Every handled mention with its decision and reply, to stdout."""
+    settings = load(config_path, db_path)
+    store = open_store(settings, db_path)
+    start = parse_since(since, datetime.now(UTC))
+    rows = (r for r in store.mentions() if start is None or r["seen_at"] >= iso(start))
+    out = sys.stdout
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    for r in rows:
+        out.write(json.dumps({k: r.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
