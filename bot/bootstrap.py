@@ -51,8 +51,9 @@ def observability(
     base: Observer,
     open_incident: Callable[[str, datetime], object] | None,
     notify: bool,
+    metrics: MetricsObserver | None = None,
 ) -> Observability:
-    metrics = MetricsObserver(Metrics())
+    metrics = metrics or MetricsObserver(Metrics())
     health = HealthState([a.code for a in accounts], interval_s)
     alerts = settings.alerts
     detector = SpikeDetector(
@@ -72,10 +73,18 @@ def open_store(settings: Settings, *, dry_run: bool, db_path: Path | None) -> St
     return Store.open(db_path or settings.db_path)
 
 
-def x_platforms(settings: Settings, accounts: tuple[Account, ...]) -> dict[str, Platform]:
+def x_platforms(
+    settings: Settings,
+    accounts: tuple[Account, ...],
+    sleep: Callable[[float], object] | None = None,
+    on_api_call: Callable[[str, str, int | str], None] | None = None,
+) -> dict[str, Platform]:
+    """The real X adapters. ``sleep`` lets a stop signal cut retry back-offs short; ``on_api_call`` counts calls."""
+    import time
+
     from bot.adapters.x_api import XPlatform  # tweepy is imported only when X is really used
 
-    return {a.code: XPlatform(a, settings) for a in accounts}
+    return {a.code: XPlatform(a, settings, sleep=sleep or time.sleep, on_api_call=on_api_call) for a in accounts}
 
 
 def build(
@@ -88,11 +97,15 @@ def build(
     observer: Observer | None = None,
     store: Store | None = None,
     incident_override: IncidentState | None = None,
+    sleep: Callable[[float], object] | None = None,
+    on_api_call: Callable[[str, str, int | str], None] | None = None,
 ) -> App:
     """Wire the service. ``platforms`` replaces the X adapters (demo feed, mock client, tests)."""
     if accounts is None:
         accounts = settings.accounts if platforms is not None else settings.enabled_accounts
-    chosen: dict[str, Platform] = dict(platforms) if platforms is not None else x_platforms(settings, accounts)
+    chosen: dict[str, Platform] = (
+        dict(platforms) if platforms is not None else x_platforms(settings, accounts, sleep, on_api_call)
+    )
     if dry_run:
         chosen = {code: DryRunPlatform(p) for code, p in chosen.items()}
     store = store or open_store(settings, dry_run=dry_run, db_path=db_path)

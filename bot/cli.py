@@ -50,6 +50,7 @@ def run(
     """Poll every enabled account and answer outage complaints."""
     from bot.adapters.health import HealthServer
     from bot.adapters.lock import AlreadyRunning, DatabaseLock
+    from bot.adapters.metrics import Metrics, MetricsObserver
     from bot.bootstrap import build, observability
     from bot.core.models import IncidentState
     from bot.entrypoints.console import ConsoleObserver
@@ -87,7 +88,16 @@ def run(
         except AlreadyRunning as exc:
             fail(str(exc))
     interval_s = interval or settings.poll_interval_s
-    app = build(settings, dry_run=dry_run, db_path=db_path, accounts=accounts)
+    stop = threading.Event()
+    metrics = MetricsObserver(Metrics())
+    app = build(
+        settings,
+        dry_run=dry_run,
+        db_path=db_path,
+        accounts=accounts,
+        sleep=stop.wait,  # a stop signal cuts a retry back-off short
+        on_api_call=metrics.api_call,
+    )
     watch = observability(
         settings,
         app.accounts,
@@ -95,6 +105,7 @@ def run(
         base=ConsoleObserver() if dry_run else LogObserver(),
         open_incident=lambda code, at: app.store.set_incident(code, IncidentState.INVESTIGATING, at, new=True),
         notify=not dry_run,
+        metrics=metrics,
     )
     app.service.observer, app.metrics, app.health = watch.observer, watch.metrics, watch.health
     port = metrics_port if metrics_port is not None else (0 if dry_run else settings.metrics_port)
@@ -105,7 +116,6 @@ def run(
         except OSError as exc:
             fail(f"cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror}; use --metrics-port")
         log.info("metrics and health on http://%s:%d/metrics and /healthz", settings.metrics_host, server.port)
-    stop = threading.Event()
     try:
         with stop_on_signals(stop):
             status = run_loop(app, interval_s, stop, once=once)

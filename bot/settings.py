@@ -343,7 +343,7 @@ def load_settings(
         limits=limits,
         api_base_url=api_base.rstrip("/") if api_base else None,
         http_timeout_s=bot.number("http_timeout", 10, float, 0.1),
-        metrics_host=bot.string("metrics_host", "127.0.0.1"),
+        metrics_host=env.get("REPLYBOT_METRICS_HOST", "").strip() or bot.string("metrics_host", "127.0.0.1"),
         metrics_port=_port(bot),
         alerts=alerts,
     )

@@ -112,6 +112,7 @@ def test_sigterm_stops_the_loop_cleanly_with_exit_0_and_health_and_metrics_are_s
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert 'replybot_replies_total{account="ID"} 1.0' in metrics
         assert "replybot_mention_to_reply_seconds_bucket" in metrics
+        assert 'replybot_api_calls_total{account="ID",endpoint="post",status="201"} 1.0' in metrics
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
     finally:

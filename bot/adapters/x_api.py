@@ -73,6 +73,18 @@ def snowflake_ms(tweet_id: str) -> int | None:
     return (value >> 22) + TWITTER_EPOCH_MS if value > (1 << 22) else None
 
 
+def endpoint_name(method: str | None, path: str) -> str:
+    """A short label for an X API path: me, mentions, timeline, post or other."""
+    path = path.split("?", 1)[0]
+    if path.endswith("/users/me"):
+        return "me"
+    if path.endswith("/mentions"):
+        return "mentions"
+    if path.endswith("/tweets"):
+        return "post" if method == "POST" else "timeline"
+    return "other"
+
+
 class _Transient(Exception):
     """Internal: a read failed for a reason that retrying may fix."""
 
@@ -96,8 +108,9 @@ class XPlatform:
         account: Account,
         settings: Settings,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
         now: Callable[[], float] = time.time,
+        on_api_call: Callable[[str, str, int | str], None] | None = None,
     ) -> None:
         if account.credentials is None:
             raise PlatformError(f"account {account.code} has no credentials")
@@ -118,6 +131,15 @@ class XPlatform:
             wait_on_rate_limit=False,  # it retries at once without a reset header and ignores 24 h caps
         )
         self.client.session = self.session
+        if on_api_call is not None:
+            code = account.code
+
+            def count(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+                on_api_call(
+                    code, endpoint_name(response.request.method, response.request.path_url), response.status_code
+                )
+
+            self.session.hooks["response"].append(count)
         self._me: Me | None = None
         self._lock = threading.Lock()
         self._blocked_until: dict[str, float] = {}
@@ -273,7 +295,7 @@ class XPlatform:
             wait=wait_exponential_jitter(
                 multiplier=self.retry.initial_wait_s, max=self.retry.max_wait_s, jitter=self.retry.initial_wait_s
             ),
-            sleep=self.sleep,
+            sleep=self._sleep,
             before_sleep=self._log_retry,
             reraise=True,
         )
@@ -281,6 +303,9 @@ class XPlatform:
             return retrying(attempt)
         except _Transient as exc:
             raise TransientPlatformError(f"{endpoint}: {exc} (after {self.retry.attempts} attempts)") from None
+
+    def _sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
