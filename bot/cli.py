@@ -52,10 +52,9 @@ def run(
     from bot.adapters.lock import AlreadyRunning, DatabaseLock
     from bot.adapters.metrics import Metrics, MetricsObserver
     from bot.bootstrap import build, observability
-    from bot.core.models import IncidentState
     from bot.entrypoints.console import ConsoleObserver
     from bot.entrypoints.runner import run_loop, stop_on_signals
-    from bot.service import LogObserver
+    from bot.service import LogObserver, declare_on_spike
 
     settings = load(config_path, db_path)
     problems = template_problems(settings)
@@ -103,7 +102,7 @@ def run(
         app.accounts,
         interval_s,
         base=ConsoleObserver() if dry_run else LogObserver(),
-        open_incident=lambda code, at: app.store.set_incident(code, IncidentState.INVESTIGATING, at, new=True),
+        open_incident=lambda code, at: declare_on_spike(app.store, code, at, settings.limits.resolved_quiet_s),
         notify=not dry_run,
         metrics=metrics,
     )
@@ -314,17 +313,28 @@ def _print_incident(settings: Settings, store: Any, code: str) -> None:
     click.echo(f"{code:4} {state.value:14} since {since:25} {inc.note or ''}".rstrip())
 
 
+def _move_incident(config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None) -> None:
+    from bot.core.incident import InvalidTransition
+    from bot.core.models import IncidentState
+    from bot.service import move_incident
+
+    settings, store = _incident_store(config_path, db_path, code)
+    try:
+        move_incident(
+            store, code.upper(), IncidentState(state), datetime.now(UTC), settings.limits.resolved_quiet_s, note
+        )
+    except InvalidTransition as exc:
+        fail(str(exc))
+    _print_incident(settings, store, code.upper())
+
+
 @incident.command("open")
 @common_options
 @click.argument("code")
 @click.option("--note", help="Public note shown in replies, e.g. a status-page URL.")
 def incident_open(config_path: Path | None, db_path: Path | None, code: str, note: str | None) -> None:
-    """Open an incident (state: investigating)."""
-    from bot.core.models import IncidentState
-
-    settings, store = _incident_store(config_path, db_path, code)
-    store.set_incident(code.upper(), IncidentState.INVESTIGATING, datetime.now(UTC), note=note or "", new=True)
-    _print_incident(settings, store, code.upper())
+    """Declare an incident (state: investigating)."""
+    _move_incident(config_path, db_path, code, "investigating", note)
 
 
 @incident.command("update")
@@ -333,24 +343,16 @@ def incident_open(config_path: Path | None, db_path: Path | None, code: str, not
 @click.option("--state", required=True, type=click.Choice(["none", "investigating", "monitoring", "resolved"]))
 @click.option("--note", help="Replace the public note.")
 def incident_update(config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None) -> None:
-    """Move an incident to another state."""
-    from bot.core.models import IncidentState
-
-    settings, store = _incident_store(config_path, db_path, code)
-    store.set_incident(code.upper(), IncidentState(state), datetime.now(UTC), note=note)
-    _print_incident(settings, store, code.upper())
+    """Move an incident to another state (none → investigating → monitoring → resolved; none stands down)."""
+    _move_incident(config_path, db_path, code, state, note)
 
 
 @incident.command("resolve")
 @common_options
 @click.argument("code")
 def incident_resolve(config_path: Path | None, db_path: Path | None, code: str) -> None:
-    """Mark an incident resolved (falls back to none after the quiet period)."""
-    from bot.core.models import IncidentState
-
-    settings, store = _incident_store(config_path, db_path, code)
-    store.set_incident(code.upper(), IncidentState.RESOLVED, datetime.now(UTC))
-    _print_incident(settings, store, code.upper())
+    """Mark an incident resolved (replies say "we're back"; falls back to none after the quiet period)."""
+    _move_incident(config_path, db_path, code, "resolved", None)
 
 
 @incident.command("status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any, Protocol
 
 from bot.adapters.store import Store, utcnow
 from bot.core.classifier import Classifier
-from bot.core.incident import effective_state
+from bot.core.incident import Incident, effective_state, transition
 from bot.core.models import Action, Category, Decision, IncidentState, Me, Mention, Verdict
 from bot.core.policy import History, decide, is_opt_out
 from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
@@ -27,6 +28,29 @@ from bot.ports import (
 from bot.settings import Account, Limits, Settings
 
 log = logging.getLogger(__name__)
+
+
+def move_incident(
+    store: Store, code: str, new: IncidentState, now: datetime, quiet_s: float, note: str | None = None
+) -> Incident:
+    """Move a country's incident to ``new`` if that transition is allowed (raises ``InvalidTransition``).
+
+    A resolved incident whose quiet period is over counts as ``none``, so it can be declared afresh.
+    """
+    current = store.incident(code)
+    state = effective_state(current, now, quiet_s)
+    if state is not current.state:
+        current = dataclasses.replace(current, state=state, started_at=None, note="")
+    updated = transition(current, new, now, note)
+    store.save_incident(updated)
+    return updated
+
+
+def declare_on_spike(store: Store, code: str, at: datetime, quiet_s: float) -> None:
+    """A complaint spike opens an ``investigating`` incident unless one is already open."""
+    if effective_state(store.incident(code), at, quiet_s) in (IncidentState.NONE, IncidentState.RESOLVED):
+        move_incident(store, code, IncidentState.INVESTIGATING, at, quiet_s)
+        log.warning("complaint spike: incident declared (investigating)", extra={"account": code})
 
 
 def budget_left(store: Store, limits: Limits, account: str, now: datetime) -> int:

@@ -139,3 +139,9 @@ def test_eval_skips_unlabelled_lines_with_a_message(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout)["all"]["n"] == 1
     assert "line 2" in result.stderr
+
+
+def test_an_impossible_incident_move_is_refused_with_the_allowed_ones(tmp_path: Path) -> None:
+    db = str(tmp_path / "r.db")
+    code, out = invoke("incident", "update", "VN", "--state", "monitoring", "--config", str(CONFIG), "--db", db)
+    assert code == 2 and "cannot go from none to monitoring" in out and "investigating" in out

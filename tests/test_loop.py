@@ -196,3 +196,76 @@ def test_dry_run_posts_nothing_and_leaves_the_live_database_alone(
     assert platforms["ID"].posts == []
     assert [r["status"] for r in app.store.mentions("ID")] == ["replied"]
     assert not settings.db_path.exists()
+
+
+def test_switching_the_incident_state_changes_the_next_reply(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform]
+) -> None:
+    from bot.core.models import IncidentState
+    from bot.service import move_incident
+
+    app = make_app()
+    ph, account = platforms["PH"], app.settings.account("PH")
+    first = ph.add_mention("app is down, can't log in", "ana")
+    app.service.poll(account)
+    move_incident(app.store, "PH", IncidentState.INVESTIGATING, datetime.now(UTC), 3600)
+    second = ph.add_mention("app is down, can't log in", "ben")
+    app.service.poll(account)
+    templates = [app.store.mention(m.id)["template"] for m in (first, second)]  # type: ignore[index]
+    assert "/none/" in templates[0] and "/investigating/" in templates[1]
+
+
+def test_when_the_budget_is_spent_replies_wait_and_the_oldest_go_first(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform], settings
+) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    tight = dataclasses.replace(settings, limits=dataclasses.replace(settings.limits, posts_per_15min=2))
+    app = make_app()
+    app.service.settings = tight
+    account = tight.account("ID")
+    now = datetime.now(UTC)
+    mentions = [
+        platforms["ID"].add_mention(COMPLAINT_ID, f"user{i}", created_at=now - timedelta(minutes=10 - i))
+        for i in range(5)
+    ]
+    money = platforms["ID"].add_mention(MONEY_ID, "mas_tono")
+    app.service.poll(account)
+    assert [p.in_reply_to for p in platforms["ID"].posts] == [mentions[0].id, mentions[1].id]
+    assert app.store.mention(money.id)["status"] == "escalated"  # type: ignore[index]  # never waits
+    assert [r["id"] for r in app.store.pending("ID")] == [m.id for m in mentions[2:]]
+    app.service.clock = lambda: datetime.now(UTC) + timedelta(minutes=16)  # the window refills
+    app.service.poll(account)
+    assert [p.in_reply_to for p in platforms["ID"].posts][2:] == [mentions[2].id, mentions[3].id]
+
+
+def test_a_duplicate_content_refusal_is_retried_once_with_another_wording(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform]
+) -> None:
+    from bot.ports import DuplicateContent
+
+    mention = platforms["ID"].add_mention(COMPLAINT_ID, "rina")
+    app = make_app()
+    account = app.settings.account("ID")
+    app.service.handle(account, app.service.me(account), mention)
+    state, note = app.service.incident_state(account)
+    first_choice = app.service.compose(account, app.store.mention(mention.id), state, note, exclude=())  # type: ignore[arg-type]
+    platforms["ID"].fail_next.append(DuplicateContent("You are not allowed to create a Tweet with duplicate content."))
+    app.service.send_pending(account)
+    (posted,) = platforms["ID"].replies_to(mention.id)
+    row = app.store.mention(mention.id)
+    assert row is not None and row["status"] == "replied" and row["reply_text"] == posted.text
+    assert first_choice is not None and posted.text != first_choice.text
+
+
+def test_a_spike_declares_an_incident_once(make_app: Callable[..., App]) -> None:
+    from bot.core.models import IncidentState
+    from bot.service import declare_on_spike
+
+    app = make_app()
+    now = datetime.now(UTC)
+    declare_on_spike(app.store, "TH", now, 3600)
+    started = app.store.incident("TH").started_at
+    declare_on_spike(app.store, "TH", now + timedelta(minutes=5), 3600)
+    incident = app.store.incident("TH")
+    assert incident.state is IncidentState.INVESTIGATING and incident.started_at == started

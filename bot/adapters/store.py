@@ -233,6 +233,18 @@ class Store:
         )
         return self.incident(account)
 
+    def save_incident(self, incident: Incident) -> None:
+        self.db.table("incidents").upsert(
+            {
+                "account": incident.code,
+                "state": incident.state.value,
+                "started_at": iso(incident.started_at),
+                "updated_at": iso(incident.updated_at),
+                "note": incident.note,
+            },
+            pk="account",
+        )
+
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO opt_outs (author_id, account, at) VALUES (?, ?, ?)",
