@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
 
 from bot.core.models import Action, Category, IncidentState
 from bot.settings import Account
@@ -92,9 +93,40 @@ class TemplateProblem:
         return f"{where}{who}: {self.problem}"
 
 
+# X's weights (twitter-text v3): code points 0-4351, 8192-8205, 8208-8223 and 8242-8247 weigh 1, every
+# other weighs 2, a URL 23 and an emoji (however many code points) 2. Emoji are the only reason the count
+# is not the plain sum of weights, and twitter-text's emoji scan is slow, so a text with none of the
+# characters an emoji can contain is counted here directly; any other goes through twitter-text.
+_EMOJI_CANDIDATE = re.compile(
+    "[\u00a9\u00ae\u203c\u2049\u20e3\u2100-\u2bff\u3030\u303d\u3297\u3299\ufe00-\ufe0f"
+    "\U0001f000-\U0001faff\U000e0000-\U000e007f]"
+)
+_HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
+_URL_WEIGHT = 23
+
+
+def _plain_weight(text: str) -> int:
+    return len(text) + len(_HEAVY.findall(text))
+
+
 def weighted_length(text: str) -> int:
-    """Length as X counts it: most CJK characters and emoji weigh 2, every URL 23."""
-    return int(parse_tweet(text).weightedLength)
+    """Length as X counts it (twitter-text): most CJK characters and emoji weigh 2, every URL 23."""
+    if _EMOJI_CANDIDATE.search(text):
+        return int(parse_tweet(text).weightedLength)
+    normalized = re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
+    total, pos = 0, 0
+    for entity in sorted(extract_urls_with_indices(normalized), key=lambda e: int(e["indices"][0])):
+        start = int(entity["indices"][0])
+        if start < pos:
+            continue
+        total += _plain_weight(normalized[pos:start]) + _URL_WEIGHT
+        pos = start + len(entity["url"])
+    return total + _plain_weight(normalized[pos:])
+
+
+def fits_in_post(text: str) -> bool:
+    """True when X would accept ``text`` as one post (at most 280 weighted characters)."""
+    return weighted_length(text) <= MAX_WEIGHT
 
 
 def _digest(*parts: str) -> int:
@@ -142,6 +174,15 @@ def split_wordings(source: str) -> list[str]:
     return [part.strip() for part in SEPARATOR_RE.split(source)]
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates cached in a private per-user folder (Jinja checks its owner and mode), keyed by
+    the wording's source: start-up compiles only what changed. None where no such folder can be made."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 class ReplyComposer:
     """Loads every template once; :meth:`compose` is pure apart from a log line."""
 
@@ -149,10 +190,16 @@ class ReplyComposer:
         if not templates_dir.is_dir():
             raise TemplateMissing(f"templates folder not found: {templates_dir}")
         self.templates_dir = templates_dir
-        self.env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
         self.sources: dict[str, list[str]] = {}
         self.compiled: dict[str, list[jinja2.Template]] = {}
         self.load_problems: list[TemplateProblem] = []
+        self._wordings: dict[str, str] = {}
+        self.env = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            loader=jinja2.DictLoader(self._wordings),
+            bytecode_cache=_bytecode_cache(),
+        )
         for path in sorted(templates_dir.rglob(f"*{SUFFIX}")):
             self._load(path.relative_to(templates_dir).as_posix(), path)
 
@@ -164,7 +211,9 @@ class ReplyComposer:
             return
         self.sources[name] = wordings
         try:
-            self.compiled[name] = [self.env.from_string(w) for w in wordings]
+            for i, wording in enumerate(wordings):
+                self._wordings[f"{name}#{i}"] = wording
+            self.compiled[name] = [self.env.get_template(f"{name}#{i}") for i in range(len(wordings))]
         except jinja2.TemplateSyntaxError as exc:
             self.load_problems.append(TemplateProblem(name, f"template syntax error: {exc.message}"))
 
@@ -239,7 +288,7 @@ class ReplyComposer:
         for notes in [variables["note"], ""] if variables["note"] else [""]:
             for variant in order:
                 text = self.render(name, variant, {**variables, "note": notes})
-                if weighted_length(text) > MAX_WEIGHT:
+                if not fits_in_post(text):
                     continue
                 fits = True
                 if text in recent:
@@ -301,8 +350,8 @@ def _render_problems(composer: ReplyComposer, account: Account, name: str, lang:
             except TemplateRenderError as exc:
                 problems.append(TemplateProblem(name, str(exc), account.code, lang, variant))
                 break
-            weight = weighted_length(text)
-            if weight > MAX_WEIGHT:
+            if not fits_in_post(text):
+                weight = weighted_length(text)
                 problems.append(
                     TemplateProblem(
                         name,
