@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+import unicodedata
 from collections import deque
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.core.replies import (
     MAX_WEIGHT,
     MAY_HOLD_EMOJI,
     REF_ALPHABET,
+    UNPOSTABLE,
     WORST_CASE_NOTE,
     ComposedReply,
     NoFreshWording,
@@ -310,6 +312,12 @@ PIECES = st.sampled_from(
 @given(st.lists(PIECES, max_size=60).map("".join))
 def test_weighted_length_agrees_with_twitter_text_on_any_text(text: str) -> None:
     assert weighted_length(text) == parse_tweet(text).weightedLength
+
+
+def test_unpostable_characters_are_exactly_the_control_characters_but_newline_and_the_bidi_controls() -> None:
+    controls = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"} - {"\n"}
+    dropped = {chr(c) for c in range(0x110000) if UNPOSTABLE.match(chr(c))}
+    assert dropped == controls | BIDI_CONTROLS
 
 
 def test_no_emoji_hides_in_text_made_only_of_characters_the_fast_count_accepts() -> None:

@@ -149,9 +149,13 @@ def clean_text(value: str) -> str:
     return " ".join(kept.split())
 
 
+UNPOSTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
+"""Control characters (Unicode category Cc) but the newline, and bidi controls: never posted."""
+
+
 def _tidy(text: str) -> str:
     """Rendered text as posted: no bidi or control characters, single spaces, no blank or padded lines."""
-    text = "".join(ch for ch in text if ch == "\n" or (ch not in BIDI_CONTROLS and unicodedata.category(ch) != "Cc"))
+    text = UNPOSTABLE.sub("", text)
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
