@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench install install-dev clean
+.PHONY: demo test lint typecheck pytest bench bench-quick install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ pytest: install-dev
 
 test: lint typecheck pytest
 
+BENCHES = classify pipeline spike memory startup
+
+# Full runs (about 5 minutes on 2 cores); each prints a JSON summary line last. Not part of `make test`.
 bench: install
-	$(BIN)/python bench/classify.py
+	set -e; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py; done
+
+# The same figures from smaller runs, each under a minute.
+bench-quick: install
+	set -e; for b in $(BENCHES); do echo "== bench/$$b.py --quick"; $(BIN)/python bench/$$b.py --quick; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

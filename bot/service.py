@@ -134,14 +134,17 @@ class Service:
             raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
         result.fetched = len(page.mentions)
         last_recorded: str | None = None
-        for mention in page.mentions:
-            if self.should_stop():
-                break
-            self.handle(account, me, mention)
-            last_recorded = mention.id
-            result.recorded += 1
-        if last_recorded:
-            self.store.set_checkpoint(account.code, last_recorded, self.clock())
+        # One commit per page instead of one per mention: the decisions and the checkpoint land together or
+        # not at all (then the page is fetched again). Nothing is posted before this commit.
+        with self.store.transaction():
+            for mention in page.mentions:
+                if self.should_stop():
+                    break
+                self.handle(account, me, mention)
+                last_recorded = mention.id
+                result.recorded += 1
+            if last_recorded:
+                self.store.set_checkpoint(account.code, last_recorded, self.clock())
         self.send_pending(account, result)
         self.observer.poll_done(account)
         return result

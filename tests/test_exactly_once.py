@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -66,6 +67,30 @@ def test_a_crash_after_the_claim_but_before_the_post_posts_it_after_restart(
     assert app.store.claim(mention_.id, app.service.clock())  # then the process dies
     make_app().service.poll(account)
     assert len(platforms["ID"].replies_to(mention_.id)) == 1
+
+
+def test_a_page_that_fails_half_way_records_nothing_and_is_handled_whole_on_the_next_poll(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [platforms["ID"].add_mention(f"{COMPLAINT} {i}", f"user{i}").id for i in range(3)]
+    app = make_app()
+    account = app.settings.account("ID")
+    record, calls = app.store.record_decision, []
+
+    def fails_on_the_second(*args: object) -> bool:
+        calls.append(args)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        return record(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app.store, "record_decision", fails_on_the_second)
+    with pytest.raises(sqlite3.OperationalError):
+        app.service.poll(account)
+    restarted = make_app()
+    assert restarted.store.checkpoint("ID") is None
+    assert [restarted.store.mention(i) for i in ids] == [None, None, None]
+    restarted.service.poll(account)
+    assert [len(platforms["ID"].replies_to(i)) for i in ids] == [1, 1, 1]
 
 
 def test_a_second_bot_on_the_same_database_is_refused(tmp_path: Path) -> None:

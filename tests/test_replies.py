@@ -5,18 +5,23 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+import unicodedata
 from collections import deque
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from twitter_text import parse_tweet
+from twitter_text.regexp.emoji import emoji as emoji_pattern
 
 from bot.core.models import Action, Category, IncidentState
 from bot.core.replies import (
     BIDI_CONTROLS,
     MAX_WEIGHT,
+    MAY_HOLD_EMOJI,
     REF_ALPHABET,
+    UNPOSTABLE,
     WORST_CASE_NOTE,
     ComposedReply,
     NoFreshWording,
@@ -265,6 +270,60 @@ def test_weighted_length_counts_like_x() -> None:
     assert weighted_length("您好") == 4
     assert weighted_length("สวัสดีค่ะ") == 9
     assert weighted_length("see https://status.example.com/a/very/long/path/indeed") == 4 + 23
+
+
+PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "9",
+        " ",
+        ".",
+        "\n",
+        "\r\n",
+        "#",
+        "*",
+        "ạ",
+        "ế",
+        "ก",
+        "ค่ะ",
+        "您",
+        "。",
+        "，",
+        "、",
+        "©",
+        "™",
+        "1\u20e3",
+        "\ufe0f",
+        "\u200d",
+        "😷",
+        "👨\u200d🎤",
+        "🇮🇩",
+        "❤",
+        "https://t.co/x",
+        " shopee.co.id/help ",
+        "e\u0301",
+        "\u2028",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=60).map("".join))
+def test_weighted_length_agrees_with_twitter_text_on_any_text(text: str) -> None:
+    assert weighted_length(text) == parse_tweet(text).weightedLength
+
+
+def test_unpostable_characters_are_exactly_the_control_characters_but_newline_and_the_bidi_controls() -> None:
+    controls = {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"} - {"\n"}
+    dropped = {chr(c) for c in range(0x110000) if UNPOSTABLE.match(chr(c))}
+    assert dropped == controls | BIDI_CONTROLS
+
+
+def test_no_emoji_hides_in_text_made_only_of_characters_the_fast_count_accepts() -> None:
+    plain = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000 and not MAY_HOLD_EMOJI.match(chr(c))]
+    assert emoji_pattern.search(" ".join(plain)) is None
+    assert emoji_pattern.search("".join(plain)) is None
 
 
 # --- hostile input --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from conftest import CONFIG, fake_env
 from fakex_clients import admin_get, admin_post, mention
 
 from bot.adapters.x_api import RetryPolicy, XPlatform
-from bot.fakex import FakeX
+from bot.fakex import Clock, FakeX
 from bot.ports import (
     DuplicateContent,
     NotSummoned,
@@ -66,6 +67,15 @@ def test_all_pages_of_250_mentions_come_oldest_first_and_since_id_works(fake_x: 
     assert [m.id for m in page.mentions] == ids[1:]
     assert page.newest_id == ids[-1]
     assert x.fetch_mentions(ids[-1]).mentions == ()
+
+
+def test_a_first_start_judges_mention_age_by_the_injected_clock(tmp_path: Path) -> None:
+    clock = Clock(start=datetime(2023, 2, 6, 8, 0, tzinfo=UTC).timestamp(), speed=0.0)
+    with FakeX(limits="pro", clock=clock) as fx:
+        settings = settings_for(fx.url, tmp_path)
+        x = XPlatform(settings.account("ID"), settings, retry=NO_SLEEP, sleep=lambda s: None, now=clock.now)
+        ids = admin_post(fx.url, "mentions", [mention("shopeeid", f"error {i}", f"u{i}") for i in range(250)])["ids"]
+        assert [m.id for m in x.fetch_mentions(None).mentions] == ids  # not cut after one page as "too old"
 
 
 def test_an_overrun_800_window_is_reported(fake_x: FakeX, tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ class XPlatform:
         me = self.me()
         tweets: list[Mention] = []
         token: str | None = None
-        oldest_allowed = datetime.now(UTC) - self.max_age
+        oldest_allowed = datetime.fromtimestamp(self.now(), UTC) - self.max_age
         while True:
             params: dict[str, Any] = {
                 "max_results": 100,
