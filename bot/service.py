@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -155,15 +156,17 @@ class Service:
         now = self.clock()
         limits = self.settings.limits
         cooldown_since = now - timedelta(seconds=limits.author_cooldown_s)
+        thread, author, opted_out = self.store.history_flags(
+            account.code, mention.thread_id, mention.author_id, cooldown_since
+        )
         return History(
             own_user_id=me.id,
             brand_handles=frozenset(a.handle.lower() for a in self.settings.accounts),
             now=now,
             max_age_s=limits.max_mention_age_s,
-            thread_answered=self.store.thread_answered(account.code, mention.thread_id),
-            author_recently_answered=bool(mention.author_id)
-            and self.store.author_answered_since(account.code, mention.author_id, cooldown_since),
-            author_opted_out=bool(mention.author_id) and self.store.opted_out(mention.author_id),
+            thread_answered=thread,
+            author_recently_answered=author,
+            author_opted_out=opted_out,
         )
 
     def handle(self, account: Account, me: Me, mention: Mention) -> Decision | None:
@@ -224,6 +227,8 @@ class Service:
             return result
         pending = self.store.pending(account.code)
         budget = self.budget_left(account)
+        window = self.settings.limits.rotation_window
+        recent = collections.deque(self.store.recent_post_texts(account.code, window), maxlen=window)
         state, note = self.incident_state(account)
         for row in pending:
             if self.should_stop():
@@ -232,7 +237,7 @@ class Service:
                 result.waiting = len(pending) - result.posted
                 log.warning("post budget spent; %d replies wait", result.waiting, extra={"account": account.code})
                 break
-            outcome = self.send_one(account, row, state, note)
+            outcome = self.send_one(account, row, state, note, recent)
             if outcome == "posted":
                 result.posted += 1
                 budget -= 1
@@ -278,7 +283,19 @@ class Service:
         age = (self.clock() - datetime.fromisoformat(row["created_at"])).total_seconds()
         return age > self.settings.limits.max_mention_age_s
 
-    def send_one(self, account: Account, row: dict[str, Any], state: IncidentState, note: str) -> str:
+    def send_one(
+        self,
+        account: Account,
+        row: dict[str, Any],
+        state: IncidentState,
+        note: str,
+        recent: collections.deque[str] | None = None,
+    ) -> str:
+        """Claim, post and record one reply. ``recent`` (the account's last posts, newest first) is read from
+        the store when not given and kept up to date when it is."""
+        if recent is None:
+            window = self.settings.limits.rotation_window
+            recent = collections.deque(self.store.recent_post_texts(account.code, window), maxlen=window)
         now = self.clock()
         escalation = row["action"] == Action.ESCALATE.value
         done_status = "escalated" if escalation else "replied"
@@ -286,7 +303,7 @@ class Service:
             self.store.set_status(row["id"], "escalated" if escalation else "skipped", now, error="expired")
             return "skipped"
         try:
-            reply = self.compose(account, row, state, note, exclude=())
+            reply = self.compose(account, row, state, note, exclude=(), recent=recent)
         except Exception as exc:  # a template mistake: keep the mention for a human, go on
             log.exception("template error", extra={"account": account.code, "mention_id": row["id"]})
             self.store.set_status(row["id"], "failed", now, error=f"template:{type(exc).__name__}")
@@ -304,7 +321,7 @@ class Service:
                 retry = None
                 if attempt == 1:
                     with contextlib.suppress(ReplyError):
-                        retry = self.compose(account, row, state, note, exclude=(reply.variant,))
+                        retry = self.compose(account, row, state, note, exclude=(reply.variant,), recent=recent)
                 if retry is None:
                     self.store.set_status(row["id"], "failed", self.clock(), error="duplicate_content")
                     return "error"
@@ -326,6 +343,7 @@ class Service:
                 self.store.set_status(row["id"], "failed", self.clock(), error=f"platform:{exc}"[:200])
                 return "error"
             self.store.record_post(account.code, row["id"], posted.id, posted.text, reply.template, self.clock())
+            recent.appendleft(posted.text)
             if escalation:
                 self.store.set_status(row["id"], "escalated", self.clock())
             self.observer.posted(account, row, reply, posted.id)
@@ -333,7 +351,13 @@ class Service:
         return "error"
 
     def compose(
-        self, account: Account, row: dict[str, Any], state: IncidentState, note: str, exclude: tuple[int, ...]
+        self,
+        account: Account,
+        row: dict[str, Any],
+        state: IncidentState,
+        note: str,
+        exclude: tuple[int, ...],
+        recent: Collection[str] = (),
     ) -> ComposedReply | None:
         if row.get("manual_text"):  # written by a human in `replybot review reply`
             if exclude:
@@ -348,6 +372,6 @@ class Service:
             author_handle=row["author_handle"],
             mention_id=row["id"],
             note=note,
-            recent_texts=self.store.recent_post_texts(account.code, self.settings.limits.rotation_window),
+            recent_texts=recent,
             exclude_variants=exclude,
         )

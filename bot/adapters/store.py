@@ -157,6 +157,19 @@ class Store:
         ).fetchone()
         return row is not None
 
+    def history_flags(
+        self, account: str, conversation_id: str, author_id: str, since: datetime
+    ) -> tuple[bool, bool, bool]:
+        """(thread answered, author answered since ``since``, author opted out) in one round trip."""
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        row = self.db.execute(
+            f"SELECT EXISTS(SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND status IN ({marks})), "
+            f"EXISTS(SELECT 1 FROM mentions WHERE account = ? AND author_id = ? AND status IN ({marks}) "
+            "AND seen_at >= ?), EXISTS(SELECT 1 FROM opt_outs WHERE author_id = ?)",
+            [account, conversation_id, *OPEN_STATUSES, account, author_id, *OPEN_STATUSES, iso(since), author_id],
+        ).fetchone()
+        return bool(row[0]), bool(author_id) and bool(row[1]), bool(author_id) and bool(row[2])
+
     def mentions(self, account: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
         where, args = [], []
         if account:
