@@ -126,6 +126,43 @@ def test_another_brand_being_down_is_ignored(classifier: Classifier) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@SkyHelpTeam queue at the airport desk is huge because their computer system crashed", ("ignore", None)),
+        ("@MyBank staff at the branch say the system is down, come back later", ("ignore", None)),
+        ("@MyTelco 40 minutes on hold and your phone system keeps dropping my call", ("ignore", None)),
+        ("@SkyHelpTeam the app won't let me check in and now I'm stuck in the queue at the desk", ("reply", "outage")),
+        ("@MyTelco internet has been down all day and I've been on hold for an hour", ("reply", "outage")),
+    ],
+)
+def test_a_failure_at_a_counter_or_on_the_phone_is_not_about_the_app(
+    classifier: Classifier, text: str, expected: tuple[str, str | None]
+) -> None:
+    assert verdict(classifier, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@GameHelp great, error (AB-12345-6) again when I open the store. thanks", ("reply", "outage")),
+        ("@GameHelp love it, 0x8007000e on every launch", ("reply", "outage")),
+        ('@ShopHelp can\'t pay on the site, it says "try again" every time', ("reply", "checkout")),
+        ("@ShopHelp website isn't allowing me to log in since this morning", ("reply", "login")),
+        ("@ShopHelp website won't let me pick a seat because my fare is not eligible", ("ignore", None)),
+        ("@ShopHelp booked on the app. Terrible flight though, no legroom", ("ignore", None)),
+        ("@ShopHelp my issue is with the size chart, not the website", ("ignore", None)),
+    ],
+)
+def test_english_customer_service_patterns(classifier: Classifier, text: str, expected: tuple[str, str | None]) -> None:
+    assert verdict(classifier, text) == expected
+
+
+def test_the_vietnamese_word_for_accepted_does_not_match_the_english_article(classifier: Classifier) -> None:
+    assert verdict(classifier, "@ShopHelp never an app person, I just browse") == ("ignore", None)
+    assert verdict(classifier, "@ShopeeVN bấm thanh toán hoài ko ăn", "vi") == ("reply", "checkout")
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "@ShopeeID kurirnya lama bgt, paket belum sampai",
@@ -308,15 +345,14 @@ def test_an_operator_can_add_a_brand_word_without_code(tmp_path: Path) -> None:
 # --- the shared development sets (skipped when /work/shared is absent) --------------------------------
 
 
-# real_dev.jsonl is real, noisy brand-support chatter (mostly airlines). The safety targets hold there
-# (escalate recall, nothing escalate-labelled auto-replied, category accuracy), but reply precision/recall
-# and the false-reply rate are still below target (measured P 0.87, R 0.92, FRR 0.04). Until they are met,
-# these floors keep them from regressing; raise them as the lexicon improves.
+# real_dev.jsonl is real, noisy brand-support chatter (mostly airlines). It now meets the same targets as the
+# synthetic set (measured P 0.98, R 0.97, FRR 0.005); the floors sit a little below so one relabel does not
+# break the build, but a real regression does.
 REAL_DEV_FLOORS = {
-    "precision": 0.85,
-    "recall": 0.90,
+    "precision": 0.97,
+    "recall": 0.93,
     "escalate_recall": 0.95,
-    "false_reply_rate": 0.05,
+    "false_reply_rate": 0.02,
     "category": 0.90,
 }
 

@@ -21,6 +21,7 @@ from bot.core.normalize import handles, prepare
 log = logging.getLogger(__name__)
 
 _CLAUSE_BREAK = re.compile(r"[.!?;:,，。！？；]")
+_SENTENCE_BREAK = re.compile(r"[.!?。！？]\s")
 _DEFAULT_PRIORITY = ("login", "scan", "cart", "chat", "wallet", "checkout", "outage")
 _NEGATABLE = frozenset({"state", "fail", "act", "money", "money_weak", "refund", "praise", "resolved", "ok"})
 
@@ -53,6 +54,7 @@ class Classifier:
         priority = settings.get("category_priority", _DEFAULT_PRIORITY)
         self._rank = {cat: i for i, cat in enumerate(priority)}
         self._amount = re.compile(str(settings.get("amount_pattern", r"(?!x)x")))
+        self._error_code = re.compile(str(settings.get("error_code_pattern", r"(?!x)x")))
 
     @classmethod
     def load(cls, lexicon_dir: Path) -> Classifier:
@@ -114,6 +116,11 @@ class Classifier:
         fails: list[Hit] = []
         complaints: list[tuple[int, str]] = []
         states: list[Hit] = []
+        explicit = False  # a complaint phrase or an error code, not just a failure word next to an area
+        code = self._error_code.search(folded)
+        if code:  # "error (ce 30005 8)", "0x80070005": a concrete failure even under sarcastic praise
+            complaints.append((code.start(), "outage"))
+            explicit = True
         for hit in found:
             if hit.kind == "area":
                 areas.append(hit)
@@ -123,6 +130,7 @@ class Classifier:
                     sig.setdefault("ok", []).append(hit)
                     continue
                 complaints.append((hit.start, hit.name))
+                explicit = True
                 if hit.name == "outage":  # "won't work" may be about a more specific area nearby
                     fails.append(hit)
                 continue
@@ -141,13 +149,13 @@ class Classifier:
                 sig.setdefault(name, []).append(hit)
 
         for fail in fails:
-            cat = self._paired_area(fail, areas)
+            cat = self._paired_area(fail, areas, folded)
             if cat:
                 complaints.append((fail.start, cat))
         strong = bool(complaints)
         # A bare state word ("down", "error", "ล่ม") is a weaker complaint: jokes, praise and delivery talk
         # override it. Next to an area ("keranjang error") it still names the category.
-        paired = [(s.start, self._paired_area(s, areas)) for s in states]
+        paired = [(s.start, self._paired_area(s, areas, folded)) for s in states]
         weak: list[tuple[int, str]] = [(pos, cat or "outage") for pos, cat in paired]
         about_us = any(cat for _, cat in paired)  # "shopee down lol" is still about the service
         category = self._pick(complaints) if strong else (self._pick(weak) if weak else None)
@@ -163,6 +171,10 @@ class Classifier:
             if esc_cat == "":
                 esc_cat = self._money_category(sig, areas, category)
             return verdict(Action.ESCALATE, reason, esc_cat, 0.9)
+        if "offline" in sig and "digital" not in sig:  # a queue at the counter, a phone line, store staff
+            return verdict(Action.IGNORE, "not_service", None, 0.7)
+        if "policy" in sig and not explicit:  # the site works and states a rule ("not eligible")
+            return verdict(Action.IGNORE, "not_service", None, 0.6)
         if not strong and "hypothetical" in sig:
             return verdict(Action.IGNORE, "hypothetical", None, 0.6)
         if "resolved" in sig:
@@ -183,13 +195,16 @@ class Classifier:
             return verdict(Action.REPLY, f"complaint:{category}", category, 0.9 if strong else 0.6)
         return verdict(Action.IGNORE, "no_signal", None, 0.5)
 
-    def _paired_area(self, hit: Hit, areas: list[Hit]) -> str | None:
-        """The most blocking area mentioned within the pairing window of a failure word."""
+    def _paired_area(self, hit: Hit, areas: list[Hit], folded: str) -> str | None:
+        """The most blocking area within the pairing window of a failure word, in the same sentence."""
         best: str | None = None
         for area in areas:
             distance = max(area.start - hit.end, hit.start - area.end, 0)
             rank = self._rank.get(area.name, len(self._rank))
             if distance <= self._window and (best is None or rank < self._rank.get(best, len(self._rank))):
+                gap = folded[hit.end : area.start] if area.start >= hit.end else folded[area.end : hit.start]
+                if _SENTENCE_BREAK.search(gap):  # "found out via app. awful flight"
+                    continue
                 best = area.name
         return best
 

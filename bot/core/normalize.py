@@ -2,7 +2,7 @@
 
 ``normalize`` lower-cases, folds compatibility forms (full-width letters), strips Latin diacritics (so
 Vietnamese matches with and without accents; Thai marks are kept), drops apostrophes, turns hyphens,
-slashes and ``#`` into spaces, squeezes repeated letters ("errorrr", "DOWNNN", "มากกกก") to one and
+slashes, double quotes and ``#`` into spaces, squeezes repeated letters ("errorrr", "DOWNNN", "มากกกก") to one and
 collapses whitespace. URLs and @mentions are removed first by :func:`strip_noise`.
 """
 
@@ -34,6 +34,9 @@ _TRANSLATE = str.maketrans(
         "\u2014": " ",
         "/": " ",
         "#": " ",
+        '"': " ",  # quoted error messages: 'it says "try again"'
+        "\u201c": " ",
+        "\u201d": " ",
         "_": " ",
         "\u0111": "d",  # đ (Vietnamese) has no decomposition
         "\u00f0": "d",
