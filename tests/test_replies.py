@@ -302,6 +302,11 @@ PIECES = st.sampled_from(
         "❤",
         "https://t.co/x",
         " shopee.co.id/help ",
+        "1.2.3.4",
+        "end. Next",
+        "www.example",
+        "例子.中国",
+        "a.b",
         "e\u0301",
         "\u2028",
     ]

@@ -99,6 +99,8 @@ ZWJ, the BMP symbols from ‼ to ⭕ (keycaps need U+20E3, in there), 〰, 〽, 
 HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 """Characters X weighs 2 (outside twitter-text's v3 weight-1 ranges)."""
 LINE_ENDINGS = re.compile(r"\r\n|\r|\n")
+MAY_HOLD_URL = re.compile(r"\.[^\W_]")
+"""A URL needs a domain: a dot followed by a letter or digit. Most replies have none, so no URL scan."""
 
 
 def weighted_length(text: str) -> int:
@@ -112,7 +114,8 @@ def weighted_length(text: str) -> int:
     if MAY_HOLD_EMOJI.search(normalized):
         return int(parse_tweet(text).weightedLength)
     weight, at = 0, 0
-    for url in extract_urls_with_indices(normalized):
+    urls = extract_urls_with_indices(normalized) if MAY_HOLD_URL.search(normalized) else []
+    for url in urls:
         start = url["indices"][0]
         if start < at:
             continue
