@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,21 @@ def test_run_without_any_credentials_explains_what_to_set(tmp_path: Path, monkey
     result = CliRunner().invoke(main, ["run", "--once", "--config", str(CONFIG), "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 2
     assert "X_<CODE>_API_KEY" in result.output
+
+
+def test_credentials_come_from_a_dotenv_file_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in fake_env():
+        monkeypatch.delenv(name, raising=False)
+    lines = [f"{k}={v}" for k, v in fake_env(("VN",)).items()]
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from bot.entrypoints.common import load
+
+    try:
+        settings = load(CONFIG, tmp_path / "x.db")
+        assert [a.code for a in settings.enabled_accounts] == ["VN"]
+    finally:
+        for name in fake_env(("VN",)):
+            os.environ.pop(name, None)  # load_dotenv wrote them into this process

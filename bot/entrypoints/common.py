@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings, load_settings
@@ -50,7 +50,7 @@ def common_options(func: F) -> F:
 
 def load(config_path: Path | None, db_path: Path | None = None) -> Settings:
     """Environment (.env first), then the TOML file, then logging with every secret redacted."""
-    load_dotenv(override=False)
+    load_dotenv(find_dotenv(usecwd=True), override=False)  # .env in the working directory, not beside the code
     setup_logging(os.environ.get("REPLYBOT_LOG_LEVEL", "INFO"))
     path = config_path or Path(os.environ.get("REPLYBOT_CONFIG") or DEFAULT_CONFIG)
     settings = load_settings(path, os.environ, db_override=db_path)
