@@ -106,6 +106,9 @@ class Settings:
     limits: Limits
     api_base_url: str | None = None
     http_timeout_s: float = 10.0
+    retry_attempts: int = 4
+    retry_initial_wait_s: float = 0.5
+    retry_max_wait_s: float = 30.0
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9108
     """0 turns the metrics and health endpoint off."""
@@ -143,6 +146,9 @@ _BOT_KEYS = {
     "http_timeout",
     "metrics_host",
     "metrics_port",
+    "retry_attempts",
+    "retry_initial_wait",
+    "retry_max_wait",
 }
 _ALERT_KEYS = {"spike_ratio", "spike_min_per_minute", "baseline_minutes", "open_incident"}
 _LIMIT_KEYS = {
@@ -343,6 +349,9 @@ def load_settings(
         limits=limits,
         api_base_url=api_base.rstrip("/") if api_base else None,
         http_timeout_s=bot.number("http_timeout", 10, float, 0.1),
+        retry_attempts=int(bot.number("retry_attempts", 4, int, 1)),
+        retry_initial_wait_s=bot.number("retry_initial_wait", 0.5),
+        retry_max_wait_s=bot.number("retry_max_wait", 30),
         metrics_host=env.get("REPLYBOT_METRICS_HOST", "").strip() or bot.string("metrics_host", "127.0.0.1"),
         metrics_port=_port(bot),
         alerts=alerts,

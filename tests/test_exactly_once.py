@@ -111,6 +111,9 @@ def drill_config(tmp_path: Path) -> Path:
         "posts_per_24h = 1000", "posts_per_24h = 5000"
     )
     text = text.replace("budget_per_24h_usd = 10.0", "budget_per_24h_usd = 100.0")
+    text = text.replace("retry_initial_wait = 0.5", "retry_initial_wait = 0.01").replace(
+        "http_timeout = 10", "http_timeout = 2"
+    )
     text = text.replace('templates_dir = "../templates"', f'templates_dir = "{CONFIG.parent.parent / "templates"}"')
     text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
     path = tmp_path / "drill.toml"
@@ -189,3 +192,36 @@ def test_sigkill_at_random_moments_during_500_mentions_gives_each_exactly_one_re
     assert any(0 < n < len(ids) for n in progress), progress  # killed in the middle of the run, not only before
     assert [i for i in ids if replies.get(i, 0) != 1] == []
     assert sum(replies.values()) == len(ids)
+
+
+@pytest.mark.slow
+def test_every_mention_gets_exactly_one_reply_through_server_faults_and_lost_answers(tmp_path: Path) -> None:
+    spec = "500=0.05,503=0.05,reset=0.05,malformed=0.05,lost=0.08"
+    with FakeX(limits="none", faults=spec, seed=7) as fx:
+        config, db, env = drill_config(tmp_path), tmp_path / "live.db", bot_env(fx.url)
+        admin_post(fx.url, "faults", {"spec": ""})
+        ids = admin_post(
+            fx.url,
+            "mentions",
+            [
+                mention("shopeeid", f"@shopeeid app error terus, gabisa login {i}", f"user{i}", lang="in")
+                for i in range(150)
+            ],
+        )["ids"]
+        admin_post(fx.url, "faults", {"spec": spec})
+        runs = 0
+        while runs < 40:
+            runs += 1
+            subprocess.run(bot_cmd(config, db, "--once"), env=env, cwd=tmp_path, capture_output=True, timeout=120)
+            answered = {p["in_reply_to_tweet_id"] for p in admin_get(fx.url, "posts")["posts"]}
+            if answered >= set(ids):
+                break
+        stats = admin_get(fx.url, "stats")
+        admin_post(fx.url, "faults", {"spec": ""})
+        final = subprocess.run(bot_cmd(config, db, "--once"), env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert final.returncode == 0, final.stderr
+        replies: dict[str, int] = {}
+        for post in admin_get(fx.url, "posts")["posts"]:
+            replies[post["in_reply_to_tweet_id"]] = replies.get(post["in_reply_to_tweet_id"], 0) + 1
+    assert stats["faults"].get("lost", 0) > 0 and stats["faults"].get("500", 0) > 0  # the faults really happened
+    assert [i for i in ids if replies.get(i, 0) != 1] == []

@@ -117,7 +117,11 @@ class XPlatform:
         creds = account.credentials
         self.account = account
         self.max_age = timedelta(seconds=settings.limits.max_mention_age_s)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy(
+            attempts=settings.retry_attempts,
+            initial_wait_s=settings.retry_initial_wait_s,
+            max_wait_s=settings.retry_max_wait_s,
+        )
         self.sleep, self.now = sleep, now
         self.session = RoutedSession(
             settings.api_base_url, (min(3.05, settings.http_timeout_s), settings.http_timeout_s)
