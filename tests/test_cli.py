@@ -145,3 +145,11 @@ def test_an_impossible_incident_move_is_refused_with_the_allowed_ones(tmp_path: 
     db = str(tmp_path / "r.db")
     code, out = invoke("incident", "update", "VN", "--state", "monitoring", "--config", str(CONFIG), "--db", db)
     assert code == 2 and "cannot go from none to monitoring" in out and "investigating" in out
+
+
+def test_simulate_decides_on_text_with_lone_surrogates_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "s1", "text": "@ShopeeID app error \\ud800 gabisa login"}\n', encoding="utf-8")
+    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG))
+    assert code == 0
+    assert json.loads(out)["action"] == "reply"

@@ -131,3 +131,27 @@ def test_no_secret_ever_reaches_the_logs(fake_x: FakeX, tmp_path: Path) -> None:
     assert "polling" in output  # the log really was written, at DEBUG
     for name, value in fake_env(("ID", "TH")).items():
         assert value not in output, f"{name} leaked"
+
+
+def test_fake_x_serve_runs_as_a_command_and_refuses_a_bad_fault_spec(tmp_path: Path) -> None:
+    port = free_port()
+    cmd = [sys.executable, "-m", "bot", "fake-x", "serve", "--port", str(port), "--limits", "basic", "--seed", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                me = requests.get(
+                    f"http://127.0.0.1:{port}/2/users/me", headers={"Authorization": "Bearer fake:shopeeid"}, timeout=2
+                )
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "fake X did not start"
+                time.sleep(0.1)
+        assert me.status_code == 200 and me.json()["data"]["username"] == "shopeeid"
+        assert me.headers["x-rate-limit-limit"] == "25"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    bad = subprocess.run([*cmd[:5], "--faults", "boom=2"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "--faults" in bad.stderr

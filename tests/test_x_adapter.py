@@ -158,3 +158,19 @@ def test_a_spent_window_is_not_called_again_before_its_reset(tmp_path: Path) -> 
             x.fetch_mentions(None)
         assert err.value.reset_at is not None
         assert admin_get(fx.url, "stats")["rate_limited"] == 0
+
+
+def test_a_429_with_a_reset_header_pauses_until_that_reset(tmp_path: Path) -> None:
+    with FakeX(limits="basic") as fx:  # basic: 10 mention requests per 15 minutes
+        first, second = platform(fx, tmp_path), platform(fx, tmp_path)  # two clients share one window
+        for _ in range(10):
+            first.fetch_mentions(None)
+        with pytest.raises(RateLimited) as err:
+            second.fetch_mentions(None)  # this one has not seen the headers: X answers 429
+        stats = admin_get(fx.url, "stats")
+        assert stats["rate_limited"] == 1
+        reset = first.session.last_rate_limit.reset
+        assert reset is not None and err.value.reset_at is not None and err.value.reset_at >= reset
+        with pytest.raises(RateLimited):
+            second.fetch_mentions(None)  # paused until the reset: not sent again
+        assert admin_get(fx.url, "stats")["rate_limited"] == 1

@@ -21,6 +21,7 @@ The human queue is every escalation and every failed or awaiting mention not yet
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,6 +35,9 @@ from bot.core.incident import Incident
 from bot.core.models import Decision, IncidentState, Mention
 
 log = logging.getLogger(__name__)
+
+LONE_SURROGATES = re.compile("[\ud800-\udfff]")
+"""A str holds these only from broken input (escaped in JSON); SQLite cannot store them as UTF-8."""
 
 OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
 QUEUE_WHERE = "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval'))"
@@ -94,7 +98,7 @@ class Store:
             "created_at": iso(mention.created_at),
             "lang": decision.verdict.lang,
             "tweet_lang": mention.lang,
-            "text": mention.text,
+            "text": LONE_SURROGATES.sub("\ufffd", mention.text),
             "action": decision.action.value,
             "category": decision.verdict.category.value if decision.verdict.category else None,
             "reason": decision.reason,
