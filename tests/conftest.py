@@ -21,6 +21,8 @@ REPO = ROOT
 CONFIG = ROOT / "config" / "replybot.toml"
 LEXICON_DIR = ROOT / "config" / "lexicon"
 LABELLED = Path(__file__).resolve().parent / "data" / "labelled_mentions.jsonl"
+LABELLED_FILES = sorted((Path(__file__).resolve().parent / "data").glob("labelled*.jsonl"))
+"""Every team-written labelled file: labelled_mentions.jsonl plus any labelled_<topic>.jsonl added later."""
 CODES = ("ID", "TH", "PH", "SG", "MY", "VN")
 
 
@@ -90,4 +92,4 @@ def classifier() -> Classifier:
 
 @pytest.fixture(scope="session")
 def labelled_rows() -> list[dict[str, Any]]:
-    return read_jsonl(LABELLED)
+    return [row for path in LABELLED_FILES for row in read_jsonl(path)]
