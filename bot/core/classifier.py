@@ -218,7 +218,10 @@ class Classifier:
         if "scam" in sig:
             return "escalate:scam", None
         if "takeover" in sig or "account_locked" in sig:
-            wallet = "account_locked" in sig and any(a.name == "wallet" for a in areas)
+            # A locked wallet, or a charge on the wallet with no login wording ("a SPayLater purchase I never made")
+            wallet = any(a.name == "wallet" for a in areas) and (
+                "account_locked" in sig or not any(a.name == "login" for a in areas)
+            )
             return "escalate:account_takeover", "wallet" if wallet else "login"
         amount = bool(self._amount.search(folded))
         weak = len(sig.get("money_weak", ()))
