@@ -47,6 +47,7 @@ class Classifier:
         self._fold = lexicon.fold
         self._detector = LanguageDetector(lexicon.detect, lexicon.hints)
         self._handles = lexicon.handles
+        self._not_negators = {code: frozenset(words) for code, words in lexicon.not_negators.items() if words}
         settings: dict[str, Any] = lexicon.settings
         self._window = int(settings.get("pair_window", 32))
         self._neg_gap = int(settings.get("negation_gap", 14))
@@ -110,6 +111,9 @@ class Classifier:
         mentioned = handles(text[:400])
         language = self._detector.resolve(lang, text[:400], folded[:400], mentioned)
         found = self.hits(folded)
+        skip = self._not_negators.get(language)
+        if skip:  # Tagalog "account ko" (my account) is not Vietnamese "ko" (not)
+            found = [h for h in found if h.name != "negator" or folded[h.start : h.end] not in skip]
         negators = [h for h in found if h.kind == "signal" and h.name == "negator"]
         sig: dict[str, list[Hit]] = {}
         areas: list[Hit] = []

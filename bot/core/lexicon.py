@@ -49,6 +49,8 @@ class Lexicon:
 
     fold: dict[int, str] = field(default_factory=dict)
     """character -> replacement applied before matching (``[fold] pairs``), e.g. Traditional -> Simplified."""
+    not_negators: dict[str, set[str]] = field(default_factory=dict)
+    """language code -> normalised words that negate in another language but not in this one (Tagalog "ko")."""
 
     def add(self, phrase: str, tag: str) -> None:
         prefix = phrase.endswith("*")
@@ -96,6 +98,8 @@ def load_lexicon(lexicon_dir: Path) -> Lexicon:
             lex.detect.setdefault(str(language["code"]), set()).update(normalize(w) for w in words)
             hints = _strings(language.get("handles", []), f"{where} [language] handles")
             lex.hints.setdefault(str(language["code"]), set()).update(h.lower().lstrip("@") for h in hints)
+            keep = _strings(language.get("not_negators", []), f"{where} [language] not_negators")
+            lex.not_negators.setdefault(str(language["code"]), set()).update(normalize(w, lex.fold) for w in keep)
         settings = data.get("settings", {})
         if isinstance(settings, dict):
             lex.settings.update(settings)
