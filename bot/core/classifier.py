@@ -231,6 +231,11 @@ class Classifier:
         weak = len(sig.get("money_weak", ()))
         refund = "refund" in sig
         wallet = any(a.name == "wallet" for a in areas)
+        if "disown" in sig:  # "orders I never made", "an email I did not change", "a device that is not mine"
+            if "order" in sig or any(a.name == "login" for a in areas):
+                return "escalate:account_takeover", "login"
+            if wallet or amount or weak or "money_word" in sig:
+                return "escalate:money", ""
         if (
             "money" in sig
             or "unauthorized" in sig
