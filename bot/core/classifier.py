@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 _CLAUSE_BREAK = re.compile(r"[.!?;:,，。！？；]")
 _SENTENCE_BREAK = re.compile(r"[.!?。！？]\s")
 _DEFAULT_PRIORITY = ("login", "scan", "cart", "chat", "wallet", "checkout", "outage")
-_NEGATABLE = frozenset({"state", "fail", "act", "money", "money_weak", "refund", "praise", "resolved", "ok"})
+_NEGATABLE = frozenset(
+    {"state", "fail", "act", "money", "money_weak", "refund", "praise", "resolved", "ok", "paid", "twice"}
+)
 
 
 class Hit(NamedTuple):
@@ -56,6 +58,8 @@ class Classifier:
         self._rank = {cat: i for i, cat in enumerate(priority)}
         self._amount = re.compile(str(settings.get("amount_pattern", r"(?!x)x")))
         self._error_code = re.compile(str(settings.get("error_code_pattern", r"(?!x)x")))
+        self._link = int(settings.get("link_window", 40))
+        self._nearest = frozenset(str(c) for c in settings.get("nearest_wins", ()))
 
     @classmethod
     def load(cls, lexicon_dir: Path) -> Classifier:
@@ -187,7 +191,7 @@ class Classifier:
                 return verdict(Action.IGNORE, "resolved_already", None, 0.8)
         if "ok" in sig and not strong:
             return verdict(Action.IGNORE, "negated", None, 0.8)
-        if "other_brand" in sig and ("ok" in sig or "contrast" in sig or not strong):
+        if "other_brand" in sig and ("ok" in sig or "contrast" in sig or not strong or "own_brand" not in sig):
             return verdict(Action.IGNORE, "other_brand", None, 0.7)
         if not strong and "praise" in sig:
             return verdict(Action.IGNORE, "praise", None, 0.7)
@@ -202,14 +206,22 @@ class Classifier:
     def _paired_area(self, hit: Hit, areas: list[Hit], folded: str) -> str | None:
         """The most blocking area within the pairing window of a failure word, in the same sentence."""
         best: str | None = None
+        best_distance = 0
         for area in areas:
             distance = max(area.start - hit.end, hit.start - area.end, 0)
-            rank = self._rank.get(area.name, len(self._rank))
-            if distance <= self._window and (best is None or rank < self._rank.get(best, len(self._rank))):
-                gap = folded[hit.end : area.start] if area.start >= hit.end else folded[area.end : hit.start]
-                if _SENTENCE_BREAK.search(gap):  # "found out via app. awful flight"
+            if distance > self._window:
+                continue
+            if best is not None:
+                if best in self._nearest and area.name in self._nearest:
+                    # the nearer of two ``nearest_wins`` areas fails ("can't checkout my 500k cart")
+                    if distance >= best_distance:
+                        continue
+                elif self._rank.get(area.name, len(self._rank)) >= self._rank.get(best, len(self._rank)):
                     continue
-                best = area.name
+            gap = folded[hit.end : area.start] if area.start >= hit.end else folded[area.end : hit.start]
+            if _SENTENCE_BREAK.search(gap):  # "found out via app. awful flight"
+                continue
+            best, best_distance = area.name, distance
         return best
 
     def _pick(self, complaints: list[tuple[int, str]]) -> str:
@@ -219,28 +231,56 @@ class Classifier:
         self, sig: dict[str, list[Hit]], areas: list[Hit], complaint: bool, folded: str, text: str
     ) -> tuple[str, str | None] | None:
         """(reason, category) when a human must look; category ``""`` means "decide from money context"."""
-        if "scam" in sig:
+        # Someone asking for a secret ("minta PIN", "needs my 6-digit code"); a user's own request is ``neutral``
+        if "scam" in sig or self._near(sig.get("ask", []), sig.get("secret", []), ordered=True):
             return "escalate:scam", None
-        if "takeover" in sig or "account_locked" in sig:
+        # Disowning an account action ("bukan aku", "nothing to do with" + orders/login/password) or a credential
+        # changed without the user ("no hp berubah sendiri", "password was reset")
+        disowned = "disown" in sig and ("acct_act" in sig or "order" in sig or any(a.name == "login" for a in areas))
+        if (
+            "takeover" in sig
+            or "account_locked" in sig
+            or disowned
+            or self._near(sig.get("cred", []), sig.get("changed", []))
+        ):
             # A locked wallet, or a charge on the wallet with no login wording ("a SPayLater purchase I never made")
             wallet = any(a.name == "wallet" for a in areas) and (
                 "account_locked" in sig or not any(a.name == "login" for a in areas)
             )
             return "escalate:account_takeover", "wallet" if wallet else "login"
-        amount = bool(self._amount.search(folded))
+        amounts = len(self._amount.findall(folded))
+        amount = amounts > 0
         weak = len(sig.get("money_weak", ()))
         refund = "refund" in sig
         wallet = any(a.name == "wallet" for a in areas)
-        if "disown" in sig:  # "orders I never made", "an email I did not change", "a device that is not mine"
-            if "order" in sig or any(a.name == "login" for a in areas):
-                return "escalate:account_takeover", "login"
-            if wallet or amount or weak or "money_word" in sig:
-                return "escalate:money", ""
-        if (
+        # "a charge / PayLater I never made": disowned money is money at risk
+        if "disown" in sig and (wallet or amount or weak or "money_word" in sig):
+            return "escalate:money", ""
+        paid = sig.get("paid", [])
+        # Another wallet's double charge, with ours named as the one that works: not our money ("gopay kepotong 2x,
+        # shopeepay ga pernah gitu")
+        elsewhere = "other_brand" in sig and ("contrast" in sig or "ok" in sig)
+        if not elsewhere and (
             "money" in sig
             or "unauthorized" in sig
-            or (weak and (amount or wallet or weak > 1 or refund or "money_word" in sig))
-            or (refund and (complaint or amount))
+            # a money movement with a missing outcome: "tf 350rb ... belum masuk", "paid ... still awaiting payment"
+            or (paid and ("not_credited" in sig or weak))
+            or ("not_credited" in sig and (amount or refund))
+            # "kebayar dobel", "billed two times"
+            or self._near(sig.get("twice", []), paid + sig.get("money_weak", []))
+            # the balance went from one amount to another: "saldo 900rb tinggal 12rb"
+            or (wallet and amounts > 1 and "drop" in sig)
+        ):
+            return "escalate:money", ""
+        # Weaker evidence, overridden by a refund a seller promised or a joke about spending the pay cheque
+        if (
+            not elsewhere
+            and "refund_pending" not in sig
+            and "spree" not in sig
+            and (
+                (weak and (amount or wallet or weak > 1 or refund or "money_word" in sig))
+                or (refund and (complaint or amount))
+            )
         ):
             return "escalate:money", ""
         at = handles(text)
@@ -248,7 +288,22 @@ class Classifier:
             return "escalate:legal", ""
         return None
 
+    def _near(self, first: list[Hit], second: list[Hit], ordered: bool = False) -> bool:
+        """Whether a hit of ``first`` is within ``link_window`` of one of ``second`` (before it if ``ordered``)."""
+        for a in first:
+            for b in second:
+                if b.start >= a.end:
+                    if b.start - a.end <= self._link:
+                        return True
+                elif not ordered and a.start >= b.end and a.start - b.end <= self._link:
+                    return True
+        return False
+
     def _money_category(self, sig: dict[str, list[Hit]], areas: list[Hit], category: str | None) -> str | None:
+        if any(a.name == "scan" for a in areas):  # a QR payment charged but not received by the shop
+            return "scan"
+        if "credit" in sig and "bill" in sig:  # a SPayLater bill or instalment
+            return "wallet"
         if "order" in sig or category == "checkout":
             return "checkout"
         if category == "wallet" or any(a.name == "wallet" for a in areas):
