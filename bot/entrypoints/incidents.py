@@ -1,0 +1,86 @@
+"""``replybot incident``: declare, update and resolve per-country incidents from the command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.entrypoints.common import common_options, fail, load
+from bot.settings import Settings
+
+
+@click.group()
+def incident() -> None:
+    """Declare, update and resolve per-country incidents (a running bot picks changes up on its next poll)."""
+
+
+def _incident_store(config_path: Path | None, db_path: Path | None, code: str | None) -> tuple[Settings, Any]:
+    from bot.adapters.store import Store
+
+    settings = load(config_path, db_path)
+    if code is not None and code.upper() not in {a.code for a in settings.accounts}:
+        fail(f"unknown account code {code!r}; configured: {', '.join(a.code for a in settings.accounts)}")
+    return settings, Store.open(db_path or settings.db_path)
+
+
+def _print_incident(settings: Settings, store: Any, code: str) -> None:
+    from bot.core.incident import effective_state
+
+    inc = store.incident(code)
+    state = effective_state(inc, datetime.now(UTC), settings.limits.resolved_quiet_s)
+    since = inc.started_at.isoformat(timespec="minutes") if inc.started_at else "-"
+    click.echo(f"{code:4} {state.value:14} since {since:25} {inc.note or ''}".rstrip())
+
+
+def _move_incident(config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None) -> None:
+    from bot.core.incident import InvalidTransition
+    from bot.core.models import IncidentState
+    from bot.service import move_incident
+
+    settings, store = _incident_store(config_path, db_path, code)
+    try:
+        move_incident(
+            store, code.upper(), IncidentState(state), datetime.now(UTC), settings.limits.resolved_quiet_s, note
+        )
+    except InvalidTransition as exc:
+        fail(str(exc))
+    _print_incident(settings, store, code.upper())
+
+
+@incident.command("open")
+@common_options
+@click.argument("code")
+@click.option("--note", help="Public note shown in replies, e.g. a status-page URL.")
+def incident_open(config_path: Path | None, db_path: Path | None, code: str, note: str | None) -> None:
+    """Declare an incident (state: investigating)."""
+    _move_incident(config_path, db_path, code, "investigating", note)
+
+
+@incident.command("update")
+@common_options
+@click.argument("code")
+@click.option("--state", required=True, type=click.Choice(["none", "investigating", "monitoring", "resolved"]))
+@click.option("--note", help="Replace the public note.")
+def incident_update(config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None) -> None:
+    """Move an incident to another state (none → investigating → monitoring → resolved; none stands down)."""
+    _move_incident(config_path, db_path, code, state, note)
+
+
+@incident.command("resolve")
+@common_options
+@click.argument("code")
+def incident_resolve(config_path: Path | None, db_path: Path | None, code: str) -> None:
+    """Mark an incident resolved (replies say "we're back"; falls back to none after the quiet period)."""
+    _move_incident(config_path, db_path, code, "resolved", None)
+
+
+@incident.command("status")
+@common_options
+def incident_status(config_path: Path | None, db_path: Path | None) -> None:
+    """Show every account's incident state."""
+    settings, store = _incident_store(config_path, db_path, None)
+    for account in settings.accounts:
+        _print_incident(settings, store, account.code)
