@@ -302,11 +302,12 @@ class Classifier:
     def _money_category(self, sig: dict[str, list[Hit]], areas: list[Hit], category: str | None) -> str | None:
         if any(a.name == "scan" for a in areas):  # a QR payment charged but not received by the shop
             return "scan"
-        if "credit" in sig and "bill" in sig:  # a SPayLater bill or instalment
+        wallet = any(a.name == "wallet" for a in areas)
+        if "bill" in sig and ("credit" in sig or wallet):  # a SPayLater bill, or a bill paid from the wallet
             return "wallet"
         if "order" in sig or category == "checkout":
             return "checkout"
-        if category == "wallet" or any(a.name == "wallet" for a in areas):
+        if category == "wallet" or wallet:
             return "wallet"
         if category is not None:
             return category
