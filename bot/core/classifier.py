@@ -305,6 +305,8 @@ class Classifier:
         wallet = any(a.name == "wallet" for a in areas)
         if "bill" in sig and ("credit" in sig or wallet):  # a SPayLater bill, or a bill paid from the wallet
             return "wallet"
+        if "refund" in sig and wallet and category is None:  # no failure, only a refund that never reached the wallet
+            return "wallet"
         if "order" in sig or category == "checkout":
             return "checkout"
         if category == "wallet" or wallet:
