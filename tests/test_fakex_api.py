@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -164,3 +165,15 @@ def test_admin_rejects_a_bad_batch_without_storing_any_of_it(fake_x: FakeX) -> N
     )
     assert response.status_code == 400 and "mention #1" in response.json()["error"]
     assert admin_get(fake_x.url, "stats")["tweets"] == 0
+
+
+def test_concurrent_posts_get_unique_increasing_ids(fake_x: FakeX) -> None:
+    def post_ten(handle: str) -> list[int]:
+        client = oauth_client(fake_x.url, handle)
+        return [int(client.create_tweet(text=f"{handle} update {n}").data["id"]) for n in range(10)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        per_account = list(pool.map(post_ten, ["shopeeid", "shopeemy", "shopeeth", "shopeeph"]))
+    assert all(ids == sorted(ids) for ids in per_account)
+    assert len({i for ids in per_account for i in ids}) == 40
+    assert admin_get(fake_x.url, "stats")["posts"] == 40
