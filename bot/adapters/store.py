@@ -144,23 +144,6 @@ class Store:
     def claimed(self, account: str) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM mentions WHERE account = ? AND status = 'claimed'", [account]))
 
-    def thread_answered(self, account: str, conversation_id: str) -> bool:
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        row = self.db.execute(
-            f"SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND status IN ({marks}) LIMIT 1",
-            [account, conversation_id, *OPEN_STATUSES],
-        ).fetchone()
-        return row is not None
-
-    def author_answered_since(self, account: str, author_id: str, since: datetime) -> bool:
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        row = self.db.execute(
-            f"SELECT 1 FROM mentions WHERE account = ? AND author_id = ? AND status IN ({marks}) "
-            "AND seen_at >= ? LIMIT 1",
-            [account, author_id, *OPEN_STATUSES, iso(since)],
-        ).fetchone()
-        return row is not None
-
     def history_flags(
         self, account: str, conversation_id: str, author_id: str, since: datetime
     ) -> tuple[bool, bool, bool]:
