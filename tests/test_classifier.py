@@ -367,3 +367,10 @@ def test_shared_dev_sets_meet_the_targets(classifier: Classifier, name: str, tar
 
 
 CLASSIFIER = Classifier.load(LEXICON_DIR)
+
+
+def test_a_two_after_a_currency_code_is_an_amount_not_a_reduplication() -> None:
+    from bot.core.normalize import prepare
+
+    assert "rm2" in prepare("saldo tinggal RM2 je") and "rp2" in prepare("bayar Rp2 doang")
+    assert prepare("hati2 ya, masuk2 terus") == "hati ya, masuk terus"

@@ -20,7 +20,8 @@ _HANDLE = re.compile(r"@(\w+)")
 _COMBINING_LATIN = re.compile(r"[\u0300-\u036f]+")
 _REPEAT = re.compile(r"([^\W\d_])\1+")
 _SPACES = re.compile(r"\s+")
-_REDUPLICATION = re.compile(r"(?<=[a-z]{2})2(?!\w)")  # Indonesian/Malay "hati2", "masuk2"
+# Indonesian/Malay "hati2", "masuk2"; not an amount after a currency code ("rm2", "rp2", "usd2")
+_REDUPLICATION = re.compile(r"(?<=[a-z]{2})(?<!rm)(?<!rp)(?<!sgd)(?<!usd)(?<!php)(?<!thb)(?<!vnd)(?<!idr)2(?!\w)")
 _TRANSLATE = str.maketrans(
     {
         "'": None,
