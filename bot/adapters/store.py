@@ -226,18 +226,17 @@ class Store:
     def set_incident(
         self, account: str, state: IncidentState, now: datetime, note: str | None = None, new: bool = False
     ) -> Incident:
+        """Put an incident in ``state`` directly (the demo, tests); operators go through ``move_incident``."""
         current = self.incident(account)
         started = now if new or current.started_at is None else current.started_at
-        self.db.table("incidents").upsert(
-            {
-                "account": account,
-                "state": state.value,
-                "started_at": iso(started) if state is not IncidentState.NONE else None,
-                "updated_at": iso(now),
-                "note": current.note if note is None else note,
-            },
-            pk="account",
+        incident = Incident(
+            code=account,
+            state=state,
+            started_at=started if state is not IncidentState.NONE else None,
+            updated_at=now,
+            note=current.note if note is None else note,
         )
+        self.save_incident(incident)
         return self.incident(account)
 
     def save_incident(self, incident: Incident) -> None:

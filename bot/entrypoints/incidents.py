@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
+from bot.adapters.store import Store
 from bot.entrypoints.common import common_options, fail, load
+from bot.entrypoints.ops import account_or_fail, open_store
 from bot.settings import Settings
 
 
@@ -17,16 +18,14 @@ def incident() -> None:
     """Declare, update and resolve per-country incidents (a running bot picks changes up on its next poll)."""
 
 
-def _incident_store(config_path: Path | None, db_path: Path | None, code: str | None) -> tuple[Settings, Any]:
-    from bot.adapters.store import Store
-
+def _incident_store(config_path: Path | None, db_path: Path | None, code: str | None) -> tuple[Settings, Store]:
     settings = load(config_path, db_path)
-    if code is not None and code.upper() not in {a.code for a in settings.accounts}:
-        fail(f"unknown account code {code!r}; configured: {', '.join(a.code for a in settings.accounts)}")
-    return settings, Store.open(db_path or settings.db_path)
+    if code is not None:
+        account_or_fail(settings, code)
+    return settings, open_store(settings, db_path)
 
 
-def _print_incident(settings: Settings, store: Any, code: str) -> None:
+def _print_incident(settings: Settings, store: Store, code: str) -> None:
     from bot.core.incident import effective_state
 
     inc = store.incident(code)

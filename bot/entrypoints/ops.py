@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from bot import bootstrap
 from bot.adapters.store import Store, iso
 from bot.entrypoints.common import common_options, fail, load
 from bot.settings import HANDLE_RE, Account, Settings
@@ -52,7 +53,8 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
 
 
 def open_store(settings: Settings, db_path: Path | None) -> Store:
-    return Store.open(db_path or settings.db_path)
+    """The live database (or the one named with --db)."""
+    return bootstrap.open_store(settings, dry_run=False, db_path=db_path)
 
 
 def account_or_fail(settings: Settings, code: str) -> Account:
