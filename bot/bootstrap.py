@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from bot.core.classifier import Classifier
 from bot.core.models import IncidentState
 from bot.core.replies import ReplyComposer
 from bot.core.spike import SpikeDetector
-from bot.ports import Platform
+from bot.model.learned import LearnedClassifier, LexiconEngine
+from bot.model.linear import Model
+from bot.ports import Platform, TextClassifier
 from bot.service import LogObserver, Observer, Service
-from bot.settings import Account, Settings
+from bot.settings import Account, Engine, Settings
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,28 @@ def x_platforms(
     return {a.code: XPlatform(a, settings, sleep=sleep or time.sleep, on_api_call=on_api_call) for a in accounts}
 
 
+def make_classifier(settings: Settings) -> TextClassifier:
+    """The engine ``[model] engine`` names: the learned model (with the lexicon as guardrail) or the lexicon."""
+    lexicon = Classifier.load(settings.lexicon_dir)
+    if settings.model.engine is Engine.LEXICON:
+        return LexiconEngine(lexicon)
+    return LearnedClassifier(lexicon, _model_at(settings.model.path), settings.model.point)
+
+
+def _model_at(path: Path) -> Model:
+    """The model file, read once per process while it is unchanged (tests and commands build many apps)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _load_model(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(path: str, stamp: int) -> Model:
+    return Model.load(Path(path))
+
+
 def build(
     settings: Settings,
     *,
@@ -99,6 +124,7 @@ def build(
     incident_override: IncidentState | None = None,
     sleep: Callable[[float], object] | None = None,
     on_api_call: Callable[[str, str, int | str], None] | None = None,
+    classifier: TextClassifier | None = None,
 ) -> App:
     """Wire the service. ``platforms`` replaces the X adapters (demo feed, mock client, tests)."""
     if accounts is None:
@@ -112,7 +138,7 @@ def build(
     service = Service(
         settings=settings,
         store=store,
-        classifier=Classifier.load(settings.lexicon_dir),
+        classifier=classifier or make_classifier(settings),
         composer=ReplyComposer(settings.templates_dir),
         platforms=chosen,
         observer=observer or LogObserver(),

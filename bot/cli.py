@@ -158,11 +158,17 @@ def demo(config_path: Path | None, db_path: Path | None) -> None:
 @click.argument("text")
 @click.option("--lang", help="The tweet's language as X reports it (id, en, th, tl, ms, vi, zh...).")
 def classify(config_path: Path | None, db_path: Path | None, text: str, lang: str | None) -> None:
-    """Print the classifier's decision for one text, as JSON."""
-    from bot.core.classifier import Classifier
+    """Print the classifier's decision for one text, as JSON (with the model's probabilities when it decides)."""
+    from bot.bootstrap import make_classifier
+    from bot.model.learned import LearnedClassifier
 
     settings = load(config_path, db_path)
-    verdict = Classifier.load(settings.lexicon_dir).classify(text, lang)
+    classifier = make_classifier(settings)
+    verdict = classifier.classify(text, lang)
+    extra: dict[str, Any] = {}
+    if isinstance(classifier, LearnedClassifier):
+        probs = classifier.read(text, lang)[0]
+        extra["probabilities"] = {k: round(v, 4) for k, v in vars(probs).items()}
     click.echo(
         json.dumps(
             {
@@ -170,6 +176,8 @@ def classify(config_path: Path | None, db_path: Path | None, text: str, lang: st
                 "category": verdict.category.value if verdict.category else None,
                 "lang": verdict.lang,
                 "reason": verdict.reason,
+                "score": verdict.score,
+                **extra,
             },
             ensure_ascii=False,
         )
@@ -218,14 +226,41 @@ def simulate(
 @click.argument("input_path", metavar="FILE.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option("--incident", type=click.Choice(["none", "investigating", "monitoring", "resolved"]))
+@click.option(
+    "--cv-by",
+    "cv_by",
+    metavar="FIELD",
+    help="Hold out each value of FIELD (e.g. repo) in turn: train on "
+    "the rest, score the held-out rows. Needs the train extra.",
+)
+@click.option("--team/--no-team", default=True, show_default=True, help="With --cv-by: the team's sets always train.")
+@click.option(
+    "--thresholds",
+    default="",
+    metavar="T1,T2,...",
+    help="Also print precision, recall and coverage at these reply thresholds (default with --cv-by: 0.5 to 0.95).",
+)
 def evaluate_cmd(
-    config_path: Path | None, db_path: Path | None, input_path: Path, as_json: bool, incident: str | None
+    config_path: Path | None,
+    db_path: Path | None,
+    input_path: Path,
+    as_json: bool,
+    incident: str | None,
+    cv_by: str | None,
+    team: bool,
+    thresholds: str,
 ) -> None:
     """Compare the pipeline's decisions with labelled mentions (fields action, category): per language and overall."""
     from bot.core.metrics import Row, evaluate
     from bot.entrypoints.simulate import simulate_rows
 
     settings = load(config_path, None)
+    cuts = parse_thresholds(thresholds)
+    if cv_by:
+        from bot.entrypoints.learn_cli import cross_validated
+
+        cross_validated(settings, input_path, cv_by, team, cuts, as_json)
+        return
     labelled: list[dict[str, Any]] = []
     skipped = 0
 
@@ -257,12 +292,31 @@ def evaluate_cmd(
             )
         )
     report = evaluate(predicted)
+    curve = None
+    if cuts:
+        from bot.entrypoints.learn_cli import threshold_curve
+
+        curve = threshold_curve(settings, labelled, cuts)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        click.echo(json.dumps({**report.to_dict(), **({"curve": curve} if curve else {})}, ensure_ascii=False))
     else:
         click.echo(report.format_text())
+        if curve:
+            from bot.entrypoints.learn_cli import print_curve
+
+            print_curve(curve)
     if skipped:
         click.echo(f"{skipped} line(s) without a usable label were skipped", err=True)
+
+
+def parse_thresholds(text: str) -> tuple[float, ...]:
+    try:
+        cuts = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        fail(f"--thresholds: expected numbers between 0 and 1 separated by commas, got {text!r}")
+    if any(not 0 <= c <= 1 for c in cuts):
+        fail(f"--thresholds: every threshold must be between 0 and 1, got {text!r}")
+    return cuts
 
 
 def template_problems(settings: Settings) -> list[Any]:
@@ -317,12 +371,14 @@ def fake_x_serve(host: str, port: int, limits: str, faults: str, seed: int | Non
 
 def _register() -> None:
     from bot.entrypoints.incidents import incident
+    from bot.entrypoints.learn_cli import train
     from bot.entrypoints.ops import export, review, stats
 
     main.add_command(incident)
     main.add_command(review)
     main.add_command(stats)
     main.add_command(export)
+    main.add_command(train)
 
 
 _register()

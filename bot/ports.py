@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.core.models import Me, MentionPage, Posted
+from bot.core.models import Me, MentionPage, Posted, Verdict
+from bot.model.decide import OperatingPoint
 
 
 class PlatformError(Exception):
@@ -63,4 +64,12 @@ class Platform(Protocol):
 
     def own_replies(self, limit: int = 100) -> list[Posted]:
         """The account's own most recent replies, newest first (to reconcile claims after a crash)."""
+        ...
+
+
+class TextClassifier(Protocol):
+    """Decides what a post is: the learned model with the lexicon as guardrail, or the lexicon alone."""
+
+    def classify(self, text: str, lang: str | None = None, point: OperatingPoint | None = None) -> Verdict:
+        """The verdict for one post at an account's operating point (None: the default). Never raises."""
         ...

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.adapters.store import Store, utcnow
-from bot.core.classifier import Classifier
 from bot.core.incident import Incident, effective_state, transition
 from bot.core.models import Action, Category, Decision, IncidentState, Me, Mention, Verdict
 from bot.core.policy import History, decide, is_opt_out
@@ -23,6 +22,7 @@ from bot.ports import (
     Platform,
     PlatformError,
     PostOutcomeUnknown,
+    TextClassifier,
     TransientPlatformError,
     Unauthorized,
 )
@@ -108,7 +108,7 @@ class PollResult:
 class Service:
     settings: Settings
     store: Store
-    classifier: Classifier
+    classifier: TextClassifier
     composer: ReplyComposer
     platforms: dict[str, Platform]
     observer: Observer = field(default_factory=LogObserver)
@@ -174,7 +174,7 @@ class Service:
         if self.store.has_mention(mention.id):
             return None
         try:
-            verdict = self.classifier.classify(mention.text, mention.lang)
+            verdict = self.classifier.classify(mention.text, mention.lang, account.point)
             history = self.history(account, me, mention)
             decision = decide(mention, verdict, history)
         except Exception as exc:  # one bad mention must not stop the loop: record it for a human
@@ -194,6 +194,8 @@ class Service:
             return "skipped" if decision.reason.startswith("skip:") else "ignored"
         if decision.action is Action.ESCALATE and not account.holding_reply:
             return "escalated"
+        if decision.action is Action.REVIEW:  # the model is not sure: a human decides, nothing is posted
+            return "unsure"
         return "awaiting_approval" if account.approval else "pending"
 
     # --- act ------------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.model.decide import OperatingPoint, Unsure
 
 SUPPORTED_LANGUAGES = ("id", "en", "th", "tl", "ms", "vi", "zh")
 CREDENTIAL_NAMES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET")
@@ -57,6 +60,8 @@ class Account:
     signature: str
     holding_reply: bool = False
     approval: bool = False
+    point: OperatingPoint = field(default_factory=OperatingPoint)
+    """The learned classifier's thresholds for this account (``[model]`` defaults, overridden per account)."""
     credentials: Credentials | None = field(default=None, repr=False)
     missing_credentials: tuple[str, ...] = ()
     """Names of the environment variables that are missing (never their values)."""
@@ -95,6 +100,20 @@ class Alerts:
     """From ``REPLYBOT_ALERT_WEBHOOK_URL``: a Slack-compatible incoming webhook (a secret: it carries a token)."""
 
 
+class Engine(StrEnum):
+    """Which classifier decides: the learned model with the lexicon as guardrail, or the lexicon alone."""
+
+    LEARNED = "learned"
+    LEXICON = "lexicon"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    engine: Engine = Engine.LEARNED
+    path: Path = Path("models/default/model.npz")
+    point: OperatingPoint = field(default_factory=OperatingPoint)
+
+
 @dataclass(frozen=True)
 class Settings:
     config_path: Path
@@ -113,6 +132,7 @@ class Settings:
     metrics_port: int = 9108
     """0 turns the metrics and health endpoint off."""
     alerts: Alerts = field(default_factory=Alerts)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
     def account(self, code: str) -> Account:
         for acc in self.accounts:
@@ -136,7 +156,9 @@ class Settings:
         return tuple(found)
 
 
-_TOP_KEYS = {"bot", "limits", "alerts", "accounts"}
+_TOP_KEYS = {"bot", "limits", "alerts", "accounts", "model"}
+_POINT_KEYS = {"reply_threshold", "escalate_threshold", "review_threshold", "unsure"}
+_MODEL_KEYS = {"engine", "path", *_POINT_KEYS}
 _BOT_KEYS = {
     "poll_interval",
     "database",
@@ -170,6 +192,7 @@ _ACCOUNT_KEYS = {
     "signature",
     "holding_reply",
     "approval",
+    *_POINT_KEYS,
 }
 
 
@@ -245,7 +268,34 @@ def _credentials(code: str, env: Mapping[str, str]) -> tuple[Credentials | None,
     ), ()
 
 
-def _account(path: Path, code: str, table: Any, env: Mapping[str, str]) -> Account:
+def _point(r: _Reader, base: OperatingPoint) -> OperatingPoint:
+    """Thresholds from a ``[model]`` or ``[accounts.X]`` table, each key falling back to ``base``."""
+    values: dict[str, Any] = {}
+    for name in ("reply_threshold", "escalate_threshold", "review_threshold"):
+        value = r.number(name, getattr(base, name))
+        if value > 1:
+            raise r.error(name, f"expected a probability between 0 and 1, got {value!r}")
+        values[name] = float(value)
+    unsure = r.string("unsure", base.unsure.value)
+    if unsure not in {u.value for u in Unsure}:
+        raise r.error("unsure", f'expected "review" (a human looks) or "ignore" (left alone), got {unsure!r}')
+    return OperatingPoint(unsure=Unsure(unsure), **values)
+
+
+def _model(path: Path, base: Path, raw: Any) -> ModelSettings:
+    r = _Reader(path, "model", raw)
+    r.reject_unknown(_MODEL_KEYS)
+    engine = r.string("engine", Engine.LEARNED.value)
+    if engine not in {e.value for e in Engine}:
+        raise r.error("engine", f'expected "learned" or "lexicon", got {engine!r}')
+    return ModelSettings(
+        engine=Engine(engine),
+        path=_resolve(base, r.string("path", "../models/default/model.npz")),
+        point=_point(r, OperatingPoint()),
+    )
+
+
+def _account(path: Path, code: str, table: Any, env: Mapping[str, str], point: OperatingPoint) -> Account:
     r = _Reader(path, f"accounts.{code}", table)
     if not CODE_RE.match(code):
         raise ConfigError(path, f"accounts.{code}", "account codes are 2-8 capital letters, e.g. [accounts.ID]")
@@ -276,6 +326,7 @@ def _account(path: Path, code: str, table: Any, env: Mapping[str, str]) -> Accou
         signature=r.string("signature", "") if "signature" in r.table else "",
         holding_reply=r.boolean("holding_reply", False),
         approval=r.boolean("approval", False),
+        point=_point(r, point),
         credentials=credentials,
         missing_credentials=missing,
     )
@@ -317,7 +368,8 @@ def load_settings(
     accounts_raw = raw.get("accounts")
     if not isinstance(accounts_raw, dict) or not accounts_raw:
         raise ConfigError(path, "accounts", "expected at least one [accounts.CODE] table")
-    accounts = tuple(_account(path, code, table, env) for code, table in accounts_raw.items())
+    model = _model(path, base, raw.get("model", {}))
+    accounts = tuple(_account(path, code, table, env, model.point) for code, table in accounts_raw.items())
     handles = [a.handle.lower() for a in accounts]
     for a in accounts:
         if handles.count(a.handle.lower()) > 1:
@@ -355,6 +407,7 @@ def load_settings(
         metrics_host=env.get("REPLYBOT_METRICS_HOST", "").strip() or bot.string("metrics_host", "127.0.0.1"),
         metrics_port=_port(bot),
         alerts=alerts,
+        model=model,
     )
 
 

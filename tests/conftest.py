@@ -26,6 +26,18 @@ LABELLED_FILES = sorted((Path(__file__).resolve().parent / "data").glob("labelle
 CODES = ("ID", "TH", "PH", "SG", "MY", "VN")
 
 
+def portable_config(**replace: str) -> str:
+    """The shipped config's text with every relative path made absolute, so a copy works from any folder.
+
+    ``replace`` maps old text to new text, applied first (e.g. ``{"approval = false": "approval = true"}``)."""
+    text = CONFIG.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    text = text.replace('"../templates"', f'"{ROOT / "templates"}"')
+    text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
+    return text.replace('"../models/default/model.npz"', f'"{ROOT / "models" / "default" / "model.npz"}"')
+
+
 def fake_env(codes: tuple[str, ...] = CODES) -> dict[str, str]:
     env: dict[str, str] = {}
     for code in codes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CONFIG, ROOT
+from conftest import CONFIG, ROOT, portable_config
 
 from bot.cli import main
 
@@ -74,8 +74,7 @@ def broken_config(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     target = tmp_path / "templates" / "TH" / "th" / "investigating" / "general.j2"
     target.write_text(target.read_text(encoding="utf-8").replace("{{ handle }}", "{{ handel }}", 1))
-    text = CONFIG.read_text(encoding="utf-8").replace('"../templates"', f'"{tmp_path / "templates"}"')
-    text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
+    text = portable_config(**{'"../templates"': f'"{tmp_path / "templates"}"'})
     path = tmp_path / "replybot.toml"
     path.write_text(text, encoding="utf-8")
     return path

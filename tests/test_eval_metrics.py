@@ -52,9 +52,16 @@ def test_results_are_split_per_language() -> None:
 
 def test_confusion_matrix_is_gold_by_predicted() -> None:
     c = evaluate(ROWS).overall.confusion
-    assert c["reply"] == {"reply": 2, "escalate": 0, "ignore": 1}
+    assert c["reply"] == {"reply": 2, "escalate": 0, "ignore": 1, "review": 0}
     assert c["escalate"]["reply"] == 1
     assert sum(sum(row.values()) for row in c.values()) == len(ROWS)
+
+
+def test_a_review_prediction_is_neither_a_reply_nor_an_escalation() -> None:
+    s = evaluate([("id", "reply", "login", "review", "login"), ("id", "escalate", "wallet", "review", None)]).overall
+    assert (s.reply_tp, s.reply_fn, s.reply_fp) == (0, 1, 0)
+    assert (s.escalate_hit, s.escalate_auto_replied) == (0, 0)
+    assert s.confusion["escalate"]["review"] == 1
 
 
 def test_empty_input_gives_neutral_figures() -> None:

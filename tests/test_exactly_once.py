@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CONFIG, fake_env
+from conftest import fake_env, portable_config
 from fakex_clients import admin_get, admin_post, mention
 
 from bot.adapters.lock import AlreadyRunning, DatabaseLock
@@ -106,16 +106,15 @@ def fake_x() -> Iterator[FakeX]:
 
 
 def drill_config(tmp_path: Path) -> Path:
-    text = CONFIG.read_text(encoding="utf-8")
-    text = text.replace("posts_per_15min = 50", "posts_per_15min = 5000").replace(
-        "posts_per_24h = 1000", "posts_per_24h = 5000"
+    text = portable_config(
+        **{
+            "posts_per_15min = 50": "posts_per_15min = 5000",
+            "posts_per_24h = 1000": "posts_per_24h = 5000",
+            "budget_per_24h_usd = 10.0": "budget_per_24h_usd = 100.0",
+            "retry_initial_wait = 0.5": "retry_initial_wait = 0.01",
+            "http_timeout = 10": "http_timeout = 2",
+        }
     )
-    text = text.replace("budget_per_24h_usd = 10.0", "budget_per_24h_usd = 100.0")
-    text = text.replace("retry_initial_wait = 0.5", "retry_initial_wait = 0.01").replace(
-        "http_timeout = 10", "http_timeout = 2"
-    )
-    text = text.replace('templates_dir = "../templates"', f'templates_dir = "{CONFIG.parent.parent / "templates"}"')
-    text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
     path = tmp_path / "drill.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -174,10 +174,10 @@ def test_a_mention_that_breaks_the_classifier_goes_to_a_human_and_the_loop_goes_
     app = make_app()
     original = app.service.classifier.classify
 
-    def explode_once(text: str, lang: str | None = None):  # type: ignore[no-untyped-def]
+    def explode_once(text: str, lang: str | None = None, point=None):  # type: ignore[no-untyped-def]
         if bad.id in text or text == bad.text:
             raise RuntimeError("boom")
-        return original(text, lang)
+        return original(text, lang, point)
 
     app.service.classifier.classify = explode_once  # type: ignore[method-assign]
     poll_all(app)

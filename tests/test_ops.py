@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CONFIG, ROOT, fake_env
+from conftest import CONFIG, fake_env, portable_config
 from fakex_clients import admin_get, admin_post, mention
 
 from bot.cli import main
@@ -31,9 +31,7 @@ def env(fake_x: FakeX, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def config_with_approval(tmp_path: Path) -> Path:
-    text = CONFIG.read_text(encoding="utf-8").replace("approval = false", "approval = true")
-    text = text.replace('"../templates"', f'"{ROOT / "templates"}"')
-    text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
+    text = portable_config(**{"approval = false": "approval = true"})
     path = tmp_path / "approval.toml"
     path.write_text(text, encoding="utf-8")
     return path

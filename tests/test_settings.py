@@ -75,6 +75,11 @@ def test_secrets_never_show_in_repr() -> None:
         ("[bot]\n", "accounts", "at least one"),
         ("[limits]\nposts_per_24h = 0\n" + ACCOUNT, "limits.posts_per_24h", ">= 1"),
         ("this is = = not toml", "(syntax)", "not valid TOML"),
+        ("[model]\nreply_threshold = 1.5\n" + ACCOUNT, "model.reply_threshold", "between 0 and 1"),
+        ("[model]\nengine = 'neural'\n" + ACCOUNT, "model.engine", '"learned" or "lexicon"'),
+        ("[model]\nthreshold = 0.5\n" + ACCOUNT, "model.threshold", "unknown key"),
+        (ACCOUNT + "unsure = 'maybe'\n", "accounts.ID.unsure", '"review"'),
+        (ACCOUNT + "escalate_threshold = -0.1\n", "accounts.ID.escalate_threshold", ">= 0"),
     ],
 )
 def test_a_config_mistake_names_file_key_and_fix(tmp_path: Path, text: str, key: str, hint: str) -> None:
@@ -83,6 +88,23 @@ def test_a_config_mistake_names_file_key_and_fix(tmp_path: Path, text: str, key:
         load_settings(path, {})
     assert err.value.key == key
     assert str(path) in str(err.value) and hint in str(err.value)
+
+
+def test_an_account_overrides_the_model_thresholds_it_names(tmp_path: Path) -> None:
+    text = "[model]\nreply_threshold = 0.7\nunsure = 'ignore'\n" + ACCOUNT + "reply_threshold = 0.9\n"
+    text += ACCOUNT.replace("accounts.ID", "accounts.MY").replace("ShopeeID", "ShopeeMY")
+    settings = load_settings(write(tmp_path, text), {})
+    strict, default = settings.account("ID").point, settings.account("MY").point
+    assert (strict.reply_threshold, strict.unsure.value) == (0.9, "ignore")
+    assert (default.reply_threshold, default.escalate_threshold) == (0.7, 0.15)
+
+
+def test_a_missing_model_file_exits_2_naming_it(tmp_path: Path) -> None:
+    bot = f"[bot]\nlexicon_dir = '{CONFIG.parent / 'lexicon'}'\n"
+    path = write(tmp_path, bot + f"[model]\npath = '{tmp_path / 'none.npz'}'\n" + ACCOUNT)
+    result = CliRunner().invoke(main, ["classify", "hello", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "none.npz: no model file here; run `replybot train`" in result.output
 
 
 def test_the_cli_exits_2_with_one_clear_message_on_a_bad_config(tmp_path: Path) -> None:

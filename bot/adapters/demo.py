@@ -29,7 +29,8 @@ class Scripted:
 SCENARIO: tuple[Scripted, ...] = (
     # Indonesia: users logged out by themselves, login links via WhatsApp fail, wallet-balance panic.
     Scripted("ID", "rinaa_ps", "kok tiba2 ke logout sendiri sih, login lagi gabisa 😭", "reply", "login", "in"),
-    Scripted("ID", "bagas_dw", "link login lewat WhatsApp ga masuk2, udh minta 3x", "reply", "login"),
+    # "masuk" is also "credited": a money word, so the model's reply goes to a human to confirm
+    Scripted("ID", "bagas_dw", "link login lewat WhatsApp ga masuk2, udh minta 3x", "review", "login"),
     Scripted("ID", "dewi_lestari88", "aplikasinya error terus, ga bisa dibuka sama sekali", "reply", "outage", "in"),
     Scripted(
         "ID",

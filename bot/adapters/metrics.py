@@ -81,7 +81,7 @@ class MetricsObserver:
     # --- Observer protocol ----------------------------------------------------------------------------
 
     def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
-        reason = label(decision.reason)
+        reason = label(decision.reason.split(" p=", 1)[0])  # no probability: it would multiply the series
         self.metrics.mentions.labels(account.code, decision.action.value, reason).inc()
         if decision.reason.startswith("error:"):
             self.metrics.errors.labels(account.code, "decide").inc()

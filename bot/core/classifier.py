@@ -95,6 +95,15 @@ class Classifier:
             log.exception("classifier failed on a post of %d chars", len(text) if isinstance(text, str) else 0)
             return Verdict(Action.IGNORE, None, DEFAULT, "error", 0.0)
 
+    def analyse(self, text: str, lang: str | None = None) -> tuple[Verdict, frozenset[str]]:
+        """The verdict and every lexicon tag found (``signal:fail``, ``area:login``): the learned model's input."""
+        verdict = self.classify(text, lang)
+        try:
+            tags = frozenset(f"{h.kind}:{h.name}" for h in self.hits(prepare(str(text), self._fold)))
+        except Exception:  # classify already logged it; the model then reads no tags
+            tags = frozenset()
+        return verdict, tags
+
     def _negated(self, folded: str, hit: Hit, negators: list[Hit]) -> bool:
         # A failure word is only un-done by a negator right in front of it ("not crashing", "ไม่ค้าง");
         # other words may have a few words in between ("not even down", "ga ngalamin down").

@@ -12,7 +12,8 @@ Definitions (per language and overall):
 - category accuracy: over mentions whose gold action is reply or escalate AND whose predicted action equals
   the gold action, the share whose predicted category equals the gold category (``None`` equals ``None``).
   Rows with a wrong action are already counted by the action metrics, so they do not count twice here.
-- confusion: ``confusion[gold][pred]`` counts over the three actions.
+- confusion: ``confusion[gold][pred]`` counts over the three actions, plus the predicted ``review`` (a human
+  decides because the model was not sure; it is neither a reply nor an escalation in the figures above).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 ACTIONS = ("reply", "escalate", "ignore")
+PREDICTED = (*ACTIONS, "review")
+"""A prediction may also be ``review``: the model was not sure and a human decides (nothing is posted)."""
 OVERALL = "all"
 
 
@@ -54,7 +57,9 @@ class Scores:
     ignore_replied: int = 0
     category_n: int = 0
     category_ok: int = 0
-    confusion: dict[str, dict[str, int]] = field(default_factory=lambda: {g: {p: 0 for p in ACTIONS} for g in ACTIONS})
+    confusion: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {g: {p: 0 for p in PREDICTED} for g in ACTIONS}
+    )
 
     def add(self, row: Row) -> None:
         gold, pred = row.gold_action, row.pred_action
@@ -144,10 +149,10 @@ class Report:
         lines += [
             "",
             "confusion (rows gold, columns predicted):",
-            f"{'':<10}" + "".join(f"{a:>10}" for a in ACTIONS),
+            f"{'':<10}" + "".join(f"{a:>10}" for a in PREDICTED),
         ]
         for gold in ACTIONS:
-            lines.append(f"{gold:<10}" + "".join(f"{self.overall.confusion[gold][p]:>10d}" for p in ACTIONS))
+            lines.append(f"{gold:<10}" + "".join(f"{self.overall.confusion[gold][p]:>10d}" for p in PREDICTED))
         return "\n".join(lines)
 
 

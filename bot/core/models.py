@@ -13,6 +13,8 @@ class Action(StrEnum):
     REPLY = "reply"
     ESCALATE = "escalate"
     IGNORE = "ignore"
+    REVIEW = "review"
+    """The model thinks it may be a complaint but is not sure enough to post: a human decides."""
 
 
 class Category(StrEnum):
@@ -75,6 +77,7 @@ class Verdict:
     lang: str
     reason: str
     score: float = 0.0
+    """Confidence in ``action``: the model's calibrated probability, or the lexicon's fixed weight."""
 
 
 @dataclass(frozen=True)

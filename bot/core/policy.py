@@ -59,8 +59,8 @@ def decide(mention: Mention, verdict: Verdict, history: History) -> Decision:
         return Decision(Action.IGNORE, skip, verdict)
     if verdict.action is Action.IGNORE:
         return Decision(Action.IGNORE, verdict.reason, verdict)
-    if verdict.action is Action.ESCALATE:
-        return Decision(Action.ESCALATE, verdict.reason, verdict)
+    if verdict.action in (Action.ESCALATE, Action.REVIEW):
+        return Decision(verdict.action, verdict.reason, verdict)
     if history.thread_answered:
         return Decision(Action.IGNORE, "skip:thread_answered", verdict)
     if history.author_recently_answered:

@@ -13,7 +13,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 from dotenv import find_dotenv, load_dotenv
 
+from bot.core.lexicon import LexiconError
 from bot.logs import setup_logging
+from bot.model.linear import ModelError
 from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("bot.cli")
@@ -44,6 +46,10 @@ def common_options(func: F) -> F:
             return func(*args, **kwargs)
         except ConfigError as exc:
             fail(f"configuration error: {exc}")
+        except ModelError as exc:
+            fail(f"model error: {exc}")
+        except LexiconError as exc:
+            fail(f"lexicon error: {exc}")
 
     return wrapper  # type: ignore[return-value]
 

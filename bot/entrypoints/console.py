@@ -12,7 +12,7 @@ from bot.core.models import Action, Decision, Mention
 from bot.core.replies import ComposedReply
 from bot.settings import Account
 
-_COLOURS = {Action.REPLY: "green", Action.ESCALATE: "red", Action.IGNORE: "bright_black"}
+_COLOURS = {Action.REPLY: "green", Action.ESCALATE: "red", Action.REVIEW: "yellow", Action.IGNORE: "bright_black"}
 
 
 def _indent(text: str, prefix: str = "     ") -> str:
@@ -48,6 +48,8 @@ class ConsoleObserver:
         )
         if decision.action is Action.ESCALATE and status != "pending":
             block += "\n  ↳ " + click.style("queued for a human (no public reply)", fg="red")
+        elif decision.action is Action.REVIEW:
+            block += "\n  ↳ " + click.style("not sure enough to post: queued for a human to decide", fg="yellow")
         self.blocks[mention.id] = block
 
     def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
@@ -65,8 +67,7 @@ class ConsoleObserver:
 
     def summary(self) -> str:
         accounts = sorted({code for code, _ in self.tally})
-        lines = [f"{'account':8} {'reply':>6} {'escalate':>9} {'ignore':>7}"]
+        lines = [f"{'account':8}" + "".join(f"{a.value:>9}" for a in Action)]
         for code in accounts:
-            counts = [self.tally[(code, a.value)] for a in Action]
-            lines.append(f"{code:8} {counts[0]:>6} {counts[1]:>9} {counts[2]:>7}")
+            lines.append(f"{code:8}" + "".join(f"{self.tally[(code, a.value)]:>9}" for a in Action))
         return "\n".join(lines)

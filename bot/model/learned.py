@@ -1,0 +1,83 @@
+"""The classifier the bot runs: the lexicon reads the post, the model decides, the lexicon guards.
+
+``LearnedClassifier.classify(text, lang, point) -> Verdict`` never raises; with an internal error it returns
+``ignore``/``error`` like the lexicon engine. Category: the category head's choice; when it says "none" for a
+reply, the lexicon's category, else ``outage``; a lexicon escalation keeps the lexicon's category.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.core.classifier import Classifier
+from bot.core.language import DEFAULT, map_tag
+from bot.core.models import Action, Category, Verdict
+from bot.model.data import NO_CATEGORY
+from bot.model.decide import OperatingPoint, Probabilities, choose
+from bot.model.features import LexiconReading, hashed_parts, merged
+from bot.model.linear import Model
+
+log = logging.getLogger(__name__)
+
+
+def reading_of(verdict: Verdict, tags: frozenset[str]) -> LexiconReading:
+    return LexiconReading(
+        verdict.action.value, verdict.reason, verdict.category.value if verdict.category else None, tags
+    )
+
+
+class LearnedClassifier:
+    """The lexicon engine plus a trained :class:`Model`. Build with :meth:`load`."""
+
+    def __init__(self, lexicon: Classifier, model: Model, point: OperatingPoint | None = None) -> None:
+        self.lexicon = lexicon
+        self.model = model
+        self.point = point or OperatingPoint()
+
+    @classmethod
+    def load(cls, lexicon_dir: Path, model_path: Path, point: OperatingPoint | None = None) -> LearnedClassifier:
+        return cls(Classifier.load(lexicon_dir), Model.load(model_path), point)
+
+    def read(self, text: str, lang: str | None = None) -> tuple[Probabilities, str, Verdict, frozenset[str]]:
+        """The model's calibrated action probabilities and category, with the lexicon's verdict and tags."""
+        verdict, tags = self.lexicon.analyse(text, lang)
+        own, lexical = hashed_parts(text, map_tag(lang) or verdict.lang, reading_of(verdict, tags), self.model.bits)
+        full = merged(own, lexical)
+        p = dict(zip(self.model.action.classes, self.model.action_proba(own, full).tolist(), strict=True))
+        head = self.model.category
+        category = head.classes[int(head.raw(full).argmax())]
+        return Probabilities(p["reply"], p["escalate"], p["ignore"]), category, verdict, tags
+
+    def classify(self, text: str, lang: str | None = None, point: OperatingPoint | None = None) -> Verdict:
+        """The verdict for one post at ``point`` (the account's operating point; the default one if None)."""
+        try:
+            probs, category, verdict, tags = self.read(text if isinstance(text, str) else str(text), lang)
+            return combine(probs, category, verdict, tags, point or self.point)
+        except Exception:  # a bad post must never stop the bot
+            log.exception("learned classifier failed on a post of %d chars", len(text) if isinstance(text, str) else 0)
+            return Verdict(Action.IGNORE, None, DEFAULT, "error", 0.0)
+
+
+class LexiconEngine:
+    """The lexicon alone (``[model] engine = "lexicon"``): the word lists decide, no thresholds apply."""
+
+    def __init__(self, lexicon: Classifier) -> None:
+        self.lexicon = lexicon
+
+    def classify(self, text: str, lang: str | None = None, point: OperatingPoint | None = None) -> Verdict:
+        return self.lexicon.classify(text, lang)
+
+
+def combine(p: Probabilities, category: str, lexicon: Verdict, tags: frozenset[str], point: OperatingPoint) -> Verdict:
+    """The verdict from the model's reading and the lexicon's (pure; ``replybot eval --cv-by`` uses it too)."""
+    action, reason, score = choose(p, lexicon, tags, point)
+    chosen: Category | None = None
+    if action is not Action.IGNORE:
+        if reason.startswith("guardrail:escalate"):
+            chosen = lexicon.category
+        elif category != NO_CATEGORY:
+            chosen = Category(category)
+        elif action is not Action.ESCALATE:  # a scam report or a billing dispute has no failing area
+            chosen = lexicon.category or Category.OUTAGE
+    return Verdict(action, chosen, lexicon.lang, reason, round(score, 4))
