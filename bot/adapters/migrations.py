@@ -87,7 +87,30 @@ def _m002_review_queue(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS mentions_queue ON mentions (account, reviewed_at, action, status)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_review_queue]
+def _m003_labels(db: sqlite_utils.Database) -> None:
+    """The learning loop: the latest human decision per mention, beside what the bot had decided."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS labels (
+            mention_id TEXT PRIMARY KEY,
+            account TEXT NOT NULL,
+            lang TEXT,
+            handle TEXT,
+            text TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('reply', 'escalate', 'ignore')),
+            category TEXT,
+            labelled_by TEXT NOT NULL,
+            labelled_at TEXT NOT NULL,
+            model_action TEXT,
+            model_category TEXT
+        );
+        CREATE INDEX IF NOT EXISTS labels_at ON labels (labelled_at)
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_review_queue, _m003_labels]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

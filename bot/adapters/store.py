@@ -13,9 +13,13 @@ Mention ``status`` values:
 - ``escalated``: waits for a human (``review`` commands), holding reply maybe posted;
 - ``ignored`` / ``skipped``: nothing to do (reason recorded);
 - ``failed``: a permanent error; waits for a human;
-- ``awaiting_approval``: the account is in approval mode; a human approves before it is posted.
+- ``awaiting_approval``: the account is in approval mode; a human approves before it is posted;
+- ``unsure``: the model found it possibly a complaint, below the account's reply threshold (action ``review``);
+  a human decides: approve (the template reply is posted), reply by hand, escalate or mark done.
 
 The human queue is every escalation and every failed or awaiting mention not yet marked reviewed.
+
+``labels`` holds the latest human decision per mention (the learning loop), beside what the bot had decided.
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 """A str holds these only from broken input (escaped in JSON); SQLite cannot store them as UTF-8."""
 
 OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
-QUEUE_WHERE = "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval'))"
+QUEUE_WHERE = "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval', 'unsure'))"
+LABEL_ACTIONS = ("reply", "escalate", "ignore")
+"""What a human can say a mention needed (the corpus's closed set; the bot's own ``review`` is not one)."""
+LABEL_CATEGORIES = ("outage", "login", "wallet", "checkout", "cart", "scan", "chat")
 
 
 def utcnow() -> datetime:
@@ -277,15 +284,30 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def escalate(self, mention_id: str, now: datetime, note: str | None = None) -> bool:
+        """A human says this needs a human: back on the queue as an escalation, never auto-replied.
+
+        A mention whose reply is posted or being posted keeps that status (the thread stays answered)."""
+        cursor = self.db.execute(
+            "UPDATE mentions SET action = 'escalate', "
+            "status = CASE WHEN status IN ('claimed', 'replied') THEN status ELSE 'escalated' END, "
+            "reviewed_at = NULL, review_note = COALESCE(?, review_note), updated_at = ? WHERE id = ?",
+            [note, iso(now), mention_id],
+        )
+        return cursor.rowcount == 1
+
     def release_for_posting(self, mention_id: str, now: datetime, manual_text: str | None = None) -> bool:
-        """Approve a waiting reply, or queue a human-written one: it goes through the normal claim path."""
+        """Approve a waiting reply, or queue a human-written one: it goes through the normal claim path.
+
+        Approving an ``unsure`` mention makes it a reply: the account's template for it is posted."""
         statuses = (
-            "('awaiting_approval')"
+            "('awaiting_approval', 'unsure')"
             if manual_text is None
-            else "('awaiting_approval', 'escalated', 'failed', 'ignored', 'skipped')"
+            else "('awaiting_approval', 'unsure', 'escalated', 'failed', 'ignored', 'skipped')"
         )
         cursor = self.db.execute(
-            f"UPDATE mentions SET status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
+            "UPDATE mentions SET action = CASE WHEN status = 'unsure' THEN 'reply' ELSE action END, "
+            f"status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
             f"reviewed_at = ? WHERE id = ? AND status IN {statuses}",
             [manual_text, iso(now), iso(now), mention_id],
         )
@@ -296,3 +318,46 @@ class Store:
         clause = "WHERE account = ?" if account else ""
         rows = self.db.execute(f"SELECT status, COUNT(*) FROM mentions {clause} GROUP BY status", args)
         return {status: int(n) for status, n in rows.fetchall()}
+
+    # --- labels: the learning loop -------------------------------------------------------------------
+
+    def record_label(
+        self,
+        mention_id: str,
+        action: str,
+        category: str | None,
+        labelled_by: str,
+        now: datetime,
+        *,
+        handle: str | None = None,
+    ) -> bool:
+        """Store a human's decision on a recorded mention; a re-label replaces it (the latest word wins).
+
+        Text, language and account come from the mention; ``model_action``/``model_category`` keep what the bot
+        had decided when the mention was first labelled. ``ignore`` has no category. False if the mention is
+        unknown; ValueError for an action or category outside the closed sets."""
+        if action not in LABEL_ACTIONS:
+            raise ValueError(f"action {action!r}: expected one of {', '.join(LABEL_ACTIONS)}")
+        if category is not None and category not in LABEL_CATEGORIES:
+            raise ValueError(f"category {category!r}: expected one of {', '.join(LABEL_CATEGORIES)} or none")
+        if action == "ignore":
+            category = None
+        cursor = self.db.execute(
+            "INSERT INTO labels (mention_id, account, lang, handle, text, action, category, labelled_by, "
+            "labelled_at, model_action, model_category) "
+            "SELECT id, account, lang, ?, text, ?, ?, ?, ?, action, category FROM mentions WHERE id = ? "
+            "ON CONFLICT (mention_id) DO UPDATE SET action = excluded.action, category = excluded.category, "
+            "labelled_by = excluded.labelled_by, labelled_at = excluded.labelled_at, "
+            "handle = COALESCE(excluded.handle, labels.handle)",
+            [handle, action, category, labelled_by, iso(now), mention_id],
+        )
+        return cursor.rowcount == 1
+
+    def label(self, mention_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM labels WHERE mention_id = ?", [mention_id]))
+        return rows[0] if rows else None
+
+    def labels(self, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """Every label (labelled at or after ``since``), in the order they were given."""
+        clause, args = ("WHERE labelled_at >= ?", [iso(since)]) if since else ("", [])
+        yield from self.db.query(f"SELECT * FROM labels {clause} ORDER BY labelled_at, mention_id", args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -9,13 +10,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from bot import bootstrap
 from bot.adapters.store import Store, iso
 from bot.entrypoints.common import common_options, fail, load
+from bot.entrypoints.labels import ACTION_CHOICE, CATEGORY_CHOICE, human_default, record, write_corpus
 from bot.settings import HANDLE_RE, Account, Settings
 
 EXPORT_FIELDS = (
@@ -64,6 +66,18 @@ def account_or_fail(settings: Settings, code: str) -> Account:
         fail(f"unknown account code {code!r}; configured: {', '.join(a.code for a in settings.accounts)}")
 
 
+def mention_or_fail(store: Store, mention_id: str) -> dict[str, Any]:
+    row = store.mention(mention_id)
+    if row is None:
+        fail(f"no mention {mention_id}", status=1)
+    return row
+
+
+category_option = click.option(
+    "--category", type=CATEGORY_CHOICE, help="The failing area for the label (default: the recorded one)."
+)
+
+
 # --- the human queue -------------------------------------------------------------------------------------
 
 
@@ -107,12 +121,34 @@ def review_show(config_path: Path | None, db_path: Path | None, mention_id: str)
 @common_options
 @click.argument("mention_id")
 @click.option("--note", help="What was done, for the record.")
-def review_done(config_path: Path | None, db_path: Path | None, mention_id: str, note: str | None) -> None:
-    """Take a mention off the queue."""
+@click.option(
+    "--label",
+    "action",
+    type=ACTION_CHOICE,
+    help="What it really was, if handled by hand (default: ignore, or the label it already has).",
+)
+@category_option
+def review_done(
+    config_path: Path | None,
+    db_path: Path | None,
+    mention_id: str,
+    note: str | None,
+    action: str | None,
+    category: str | None,
+) -> None:
+    """Take a mention off the queue; unless labelled otherwise, it was not a complaint (label ignore)."""
+    if category and not action:
+        raise click.UsageError("--category needs --label reply or --label escalate")
     settings = load(config_path, db_path)
-    if not open_store(settings, db_path).mark_reviewed(mention_id, datetime.now(UTC), note):
-        fail(f"no mention {mention_id}", status=1)
-    click.echo(f"{mention_id} done")
+    store = open_store(settings, db_path)
+    row = mention_or_fail(store, mention_id)
+    store.mark_reviewed(mention_id, datetime.now(UTC), note)
+    existing = store.label(mention_id)
+    if action is None and existing is not None:  # closing a mention already answered or escalated
+        said = f"label {existing['action']} kept"
+    else:
+        said = record(settings, store, row, action or "ignore", category, "done")
+    click.echo(f"{mention_id} done ({said})")
 
 
 def _send(settings: Settings, db_path: Path | None, store: Store, account: Account, mention_ids: list[str]) -> int:
@@ -135,15 +171,27 @@ def _send(settings: Settings, db_path: Path | None, store: Store, account: Accou
 @common_options
 @click.argument("mention_id")
 @click.argument("text")
-def review_reply(config_path: Path | None, db_path: Path | None, mention_id: str, text: str) -> None:
-    """Post a human-written reply (exactly once, like the bot's own)."""
+@click.option(
+    "--label",
+    "action",
+    type=click.Choice(["reply", "escalate"]),
+    help="The label to store (default: escalate for an escalation, else reply).",
+)
+@category_option
+def review_reply(
+    config_path: Path | None,
+    db_path: Path | None,
+    mention_id: str,
+    text: str,
+    action: str | None,
+    category: str | None,
+) -> None:
+    """Post a human-written reply (exactly once, like the bot's own) and label the mention."""
     from bot.core.replies import MAX_WEIGHT, clean_text, weighted_length
 
     settings = load(config_path, db_path)
     store = open_store(settings, db_path)
-    row = store.mention(mention_id)
-    if row is None:
-        fail(f"no mention {mention_id}", status=1)
+    row = mention_or_fail(store, mention_id)
     if row["status"] in ("replied", "claimed") or row["reply_id"]:
         fail(f"{mention_id} already has a reply ({row['reply_id'] or 'being posted'}); nothing was posted", status=1)
     body = clean_text(text)
@@ -152,8 +200,9 @@ def review_reply(config_path: Path | None, db_path: Path | None, mention_id: str
         body = f"@{handle} {body}"
     if weighted_length(body) > MAX_WEIGHT:
         fail(f"the reply is {weighted_length(body)} characters as X counts them; the limit is {MAX_WEIGHT}", 1)
-    store.release_for_posting(mention_id, datetime.now(UTC), manual_text=body)
     account = account_or_fail(settings, row["account"])
+    click.echo(f"{mention_id}: {record(settings, store, row, action or human_default(row), category, 'reply')}")
+    store.release_for_posting(mention_id, datetime.now(UTC), manual_text=body)
     sys.exit(0 if _send(settings, db_path, store, account, [mention_id]) == 1 else 1)
 
 
@@ -165,25 +214,60 @@ def review_reply(config_path: Path | None, db_path: Path | None, mention_id: str
 def review_approve(
     config_path: Path | None, db_path: Path | None, mention_id: str | None, approve_all: bool, code: str | None
 ) -> None:
-    """Post replies that approval mode held back."""
+    """Post replies that approval mode held back, or the template reply of one the model was unsure about.
+
+    --all approves only what approval mode held back: an unsure mention is approved one at a time, after reading.
+    """
     settings = load(config_path, db_path)
     store = open_store(settings, db_path)
     if bool(mention_id) == approve_all:
         fail("give one MENTION_ID or --all", status=2)
-    waiting = [r for r in store.queue(code.upper() if code else None) if r["status"] == "awaiting_approval"]
+    queue = store.queue(code.upper() if code else None)
+    waiting = [r for r in queue if r["status"] == "awaiting_approval"]
     if mention_id:
-        waiting = [r for r in waiting if r["id"] == mention_id]
+        waiting = [r for r in queue if r["id"] == mention_id and r["status"] in ("awaiting_approval", "unsure")]
         if not waiting:
             fail(f"{mention_id} is not waiting for approval", status=1)
     now = datetime.now(UTC)
     by_account: dict[str, list[str]] = {}
     for r in waiting:
         if store.release_for_posting(r["id"], now):
+            record(settings, store, r, human_default(r), None, "approve")
             by_account.setdefault(r["account"], []).append(r["id"])
     posted = sum(
         _send(settings, db_path, store, account_or_fail(settings, acc), ids) for acc, ids in by_account.items()
     )
     click.echo(f"approved {sum(len(v) for v in by_account.values())}, posted {posted}")
+
+
+@review.command("escalate")
+@common_options
+@click.argument("mention_id")
+@category_option
+@click.option("--note", help="Why it needs a human, for the record.")
+def review_escalate(
+    config_path: Path | None, db_path: Path | None, mention_id: str, category: str | None, note: str | None
+) -> None:
+    """Say a mention needs a human: label it escalate and keep it on the queue (never auto-replied)."""
+    settings = load(config_path, db_path)
+    store = open_store(settings, db_path)
+    said = record(settings, store, mention_or_fail(store, mention_id), "escalate", category, "escalate")
+    store.escalate(mention_id, datetime.now(UTC), note)
+    click.echo(f"{mention_id} escalated ({said}); it waits in the queue")
+
+
+@review.command("label")
+@common_options
+@click.argument("mention_id")
+@click.argument("action", type=ACTION_CHOICE)
+@category_option
+def review_label(
+    config_path: Path | None, db_path: Path | None, mention_id: str, action: str, category: str | None
+) -> None:
+    """Label any recorded mention (one the bot ignored wrongly, found with export); nothing else changes."""
+    settings = load(config_path, db_path)
+    store = open_store(settings, db_path)
+    click.echo(f"{mention_id} {record(settings, store, mention_or_fail(store, mention_id), action, category, 'label')}")
 
 
 # --- numbers ---------------------------------------------------------------------------------------------
@@ -257,17 +341,29 @@ def stats(config_path: Path | None, db_path: Path | None, since: str | None, as_
 @common_options
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
 @click.option("--since", help="Window: 30m, 24h, 7d or an ISO date (default: everything).")
-def export(config_path: Path | None, db_path: Path | None, fmt: str, since: str | None) -> None:
-    """Every handled mention with its decision and reply, to stdout."""
+@click.option("--labelled", is_flag=True, help="The labels from the review queue instead, as training-corpus JSONL.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout.")
+def export(
+    config_path: Path | None, db_path: Path | None, fmt: str, since: str | None, labelled: bool, out_path: Path | None
+) -> None:
+    """Every handled mention with its decision and reply, or (--labelled) every human label since --since."""
     settings = load(config_path, db_path)
     store = open_store(settings, db_path)
     start = parse_since(since, datetime.now(UTC))
-    rows = (r for r in store.mentions() if start is None or r["seen_at"] >= iso(start))
-    out = sys.stdout
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        return
-    for r in rows:
-        out.write(json.dumps({k: r.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+    target: contextlib.AbstractContextManager[TextIO] = (
+        out_path.open("w", encoding="utf-8", newline="") if out_path else contextlib.nullcontext(sys.stdout)
+    )
+    with target as out:
+        if labelled:
+            n = write_corpus(store.labels(start), settings, out)
+            if out_path:
+                click.echo(f"wrote {n} labels to {out_path}", err=True)
+            return
+        rows = (r for r in store.mentions() if start is None or r["seen_at"] >= iso(start))
+        if fmt == "csv":
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+            return
+        for r in rows:
+            out.write(json.dumps({k: r.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
