@@ -29,7 +29,8 @@ from memory import bot_env
 from bot.fakex import FakeX
 from bot.fakex.app import Outcome
 
-AIM_S = 1.0
+AIM_S = 2.0
+"""The issue's aim with the learned model loaded (0.64 s before it, with the lexicon alone)."""
 
 
 class FirstPoll:
