@@ -17,6 +17,7 @@ COPY --from=build /install /usr/local
 WORKDIR /app
 COPY config ./config
 COPY templates ./templates
+COPY models ./models
 USER replybot
 VOLUME ["/data"]
 EXPOSE 9108

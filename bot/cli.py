@@ -16,7 +16,7 @@ import click
 
 from bot.entrypoints.common import common_options, fail, load
 from bot.logs import setup_logging
-from bot.settings import Settings
+from bot.settings import Engine, Settings
 
 log = logging.getLogger("bot.cli")
 
@@ -238,7 +238,8 @@ def simulate(
     "--thresholds",
     default="",
     metavar="T1,T2,...",
-    help="Also print precision, recall and coverage at these reply thresholds (default with --cv-by: 0.5 to 0.95).",
+    help="Precision, recall and coverage at these reply thresholds (default 0.5 to 0.95; always shown when the "
+    "learned engine decides).",
 )
 def evaluate_cmd(
     config_path: Path | None,
@@ -293,7 +294,7 @@ def evaluate_cmd(
         )
     report = evaluate(predicted)
     curve = None
-    if cuts:
+    if cuts or settings.model.engine is Engine.LEARNED:  # the learned engine always shows its trade-off
         from bot.entrypoints.learn_cli import threshold_curve
 
         curve = threshold_curve(settings, labelled, cuts)

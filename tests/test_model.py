@@ -221,3 +221,22 @@ def test_the_default_engine_still_decides_the_teams_own_examples(path: Path) -> 
     assert s.reply_precision >= t["precision"] and s.reply_recall >= t["recall"], path.name
     assert s.escalate_recall >= t["escalate_recall"] and s.escalate_auto_replied == 0, path.name
     assert s.false_reply_rate <= t["frr"] and s.category_accuracy >= t["category"], path.name
+
+
+def test_eval_with_the_learned_engine_prints_the_threshold_curve() -> None:
+    result = CliRunner().invoke(main, ["eval", str(LABELLED), "--json", "--thresholds", "0.6,0.9"])
+    assert result.exit_code == 0, result.output
+    curve = json.loads(result.stdout)["curve"]
+    assert [c["reply_threshold"] for c in curve] == [0.6, 0.9]
+    assert curve[0]["coverage"] >= curve[1]["coverage"]
+    assert set(curve[0]) >= {"precision", "recall", "coverage", "false_reply_rate", "escalate_auto_replied"}
+
+
+def test_the_container_image_carries_the_model_the_config_points_at() -> None:
+    from bot.settings import load_settings
+
+    settings = load_settings(ROOT / "config" / "replybot.toml", {})
+    top = settings.model.path.relative_to(ROOT).parts[0]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert f"COPY {top} ./{top}" in dockerfile
+    assert top not in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()

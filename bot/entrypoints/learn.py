@@ -107,7 +107,7 @@ def source_held_out(
     thresholds: Sequence[float] = (),
 ) -> dict[str, Any]:
     """Figures of the source-held-out evaluation over the rows of every file but the team's own sets."""
-    from bot.model.evaluate import cross_validate, curve, score
+    from bot.model.evaluate import cross_validate, curve, score, summary
 
     scored = [not str(r.get("repo", "")).startswith("team:") for r in dataset.rows]
     started = time.monotonic()
@@ -124,26 +124,19 @@ def source_held_out(
         "seconds": round(time.monotonic() - started, 1),
     }
     if learning:
-        lc = []
-        for fraction in LEARNING_FRACTIONS[:-1]:
-            part = score(cross_validate(dataset.rows, lexicon, config, by, scored, fraction), point)
-            lc.append({"fraction": fraction, **_summary(part.overall)})
-        lc.append({"fraction": 1.0, **_summary(report.overall)})
-        figures["learning_curve"] = lc
-        figures["learning_by_language"] = {lang: _summary(s) for lang, s in sorted(report.by_lang.items())}
+        reports = {
+            fraction: score(cross_validate(dataset.rows, lexicon, config, by, scored, fraction), point)
+            for fraction in LEARNING_FRACTIONS[:-1]
+        }
+        reports[1.0] = report
+        figures["learning_curve"] = [{"fraction": f, **summary(r.overall)} for f, r in reports.items()]
+        figures["learning_by_language"] = [
+            {"lang": lang, "fraction": f, **summary(s)}
+            for lang in sorted(report.by_lang)
+            for f, r in reports.items()
+            if (s := r.by_lang.get(lang)) is not None
+        ]
     return figures
-
-
-def _summary(s: Any) -> dict[str, Any]:
-    return {
-        "n": s.n,
-        "precision": round(s.reply_precision, 3),
-        "recall": round(s.reply_recall, 3),
-        "escalate_recall": round(s.escalate_recall, 3),
-        "escalate_auto_replied": s.escalate_auto_replied,
-        "false_reply_rate": round(s.false_reply_rate, 4),
-        "category": round(s.category_accuracy, 3),
-    }
 
 
 def train_model(

@@ -112,11 +112,9 @@ def render_card(model: Model, figures: dict[str, Any] | None, seconds: float) ->
                 "",
                 *_table(figures["learning_curve"], ["fraction", *columns]),
                 "",
-                "### Per language, all training rows",
+                "### Learning curve per language",
                 "",
-                *_table(
-                    [{"lang": k, **v} for k, v in figures["learning_by_language"].items()], ["lang", "n", *columns]
-                ),
+                *_table(figures["learning_by_language"], ["lang", "fraction", "n", *columns]),
                 "",
             ]
     else:

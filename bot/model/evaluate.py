@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.classifier import Classifier
-from bot.core.metrics import Report, Row, evaluate
+from bot.core.metrics import Report, Row, Scores, evaluate
 from bot.core.models import Verdict
 from bot.model.decide import OperatingPoint, Probabilities
 from bot.model.learned import combine
@@ -106,22 +106,23 @@ def score(readings: Sequence[Reading], point: OperatingPoint) -> Report:
     return evaluate(rows)
 
 
+def summary(s: Scores) -> dict[str, Any]:
+    """The figures of one slice that the card, the curve and the learning curve show."""
+    replied = s.reply_tp + s.reply_fp
+    return {
+        "n": s.n,
+        "precision": round(s.reply_precision, 3),
+        "recall": round(s.reply_recall, 3),
+        "coverage": round(replied / s.n, 3) if s.n else 0.0,
+        "false_reply_rate": round(s.false_reply_rate, 4),
+        "escalate_recall": round(s.escalate_recall, 3),
+        "escalate_auto_replied": s.escalate_auto_replied,
+        "category": round(s.category_accuracy, 3),
+    }
+
+
 def curve(readings: Sequence[Reading], base: OperatingPoint, thresholds: Sequence[float]) -> list[dict[str, Any]]:
     """Reply precision, recall and coverage at each reply threshold (other settings as in ``base``)."""
-    out = []
-    for t in thresholds:
-        point = replace(base, reply_threshold=t)
-        s = score(readings, point).overall
-        replied = s.reply_tp + s.reply_fp
-        out.append(
-            {
-                "reply_threshold": t,
-                "precision": round(s.reply_precision, 3),
-                "recall": round(s.reply_recall, 3),
-                "coverage": round(replied / s.n, 3) if s.n else 0.0,
-                "false_reply_rate": round(s.false_reply_rate, 4),
-                "escalate_recall": round(s.escalate_recall, 3),
-                "escalate_auto_replied": s.escalate_auto_replied,
-            }
-        )
-    return out
+    return [
+        {"reply_threshold": t, **summary(score(readings, replace(base, reply_threshold=t)).overall)} for t in thresholds
+    ]
