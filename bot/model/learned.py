@@ -1,8 +1,9 @@
 """The classifier the bot runs: the lexicon reads the post, the model decides, the lexicon guards.
 
 ``LearnedClassifier.classify(text, lang, point) -> Verdict`` never raises; with an internal error it returns
-``ignore``/``error`` like the lexicon engine. Category: the category head's choice; when it says "none" for a
-reply, the lexicon's category, else ``outage``; a lexicon escalation keeps the lexicon's category.
+``ignore``/``error`` like the lexicon engine. Category: the category head's choice, for a guardrail escalation
+too (measured on held-out sources it names the area more often than the lexicon: 0.81 against 0.61); when the
+head says "none", the lexicon's category (for a reply: else ``outage``).
 """
 
 from __future__ import annotations
@@ -74,10 +75,10 @@ def combine(p: Probabilities, category: str, lexicon: Verdict, tags: frozenset[s
     action, reason, score = choose(p, lexicon, tags, point)
     chosen: Category | None = None
     if action is not Action.IGNORE:
-        if reason.startswith("guardrail:escalate"):
-            chosen = lexicon.category
-        elif category != NO_CATEGORY:
+        if category != NO_CATEGORY:
             chosen = Category(category)
-        elif action is not Action.ESCALATE:  # a scam report or a billing dispute has no failing area
+        elif action is Action.ESCALATE:  # a scam report or a billing dispute may have no failing area
+            chosen = lexicon.category
+        else:
             chosen = lexicon.category or Category.OUTAGE
     return Verdict(action, chosen, lexicon.lang, reason, round(score, 4))
