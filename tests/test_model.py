@@ -240,3 +240,17 @@ def test_the_container_image_carries_the_model_the_config_points_at() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert f"COPY {top} ./{top}" in dockerfile
     assert top not in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+
+
+def test_a_model_failure_falls_back_to_the_lexicon_without_auto_replying(
+    lexicon: Classifier, small_model: Model
+) -> None:
+    import dataclasses
+
+    broken = dataclasses.replace(small_model, bits=small_model.bits + 4)  # buckets past the weight rows
+    clf = LearnedClassifier(lexicon, broken)
+    complaint = clf.classify("@ShopeeID aplikasinya error terus gabisa dibuka", "id")
+    assert complaint.action is Action.REVIEW
+    assert complaint.reason.startswith("error:model, lexicon complaint:")
+    money = clf.classify("@ShopeeID saldo ShopeePay saya hilang 300rb, tolong!", "id")
+    assert money.action is Action.ESCALATE

@@ -1,9 +1,11 @@
 """The classifier the bot runs: the lexicon reads the post, the model decides, the lexicon guards.
 
-``LearnedClassifier.classify(text, lang, point) -> Verdict`` never raises; with an internal error it returns
-``ignore``/``error`` like the lexicon engine. Category: the category head's choice, for a guardrail escalation
-too (measured on held-out sources it names the area more often than the lexicon: 0.81 against 0.61); when the
-head says "none", the lexicon's category (for a reply: else ``outage``).
+``LearnedClassifier.classify(text, lang, point) -> Verdict`` never raises; with an internal error of the model
+it falls back to the lexicon's verdict, a reply becoming a human review (``error:model, lexicon ...``).
+
+Category: the category head's choice, for a guardrail escalation too (on held-out sources it names the area
+more often than the lexicon: 0.81 against 0.61); when the head says "none", the lexicon's category (for a
+reply: else ``outage``).
 """
 
 from __future__ import annotations
@@ -55,9 +57,17 @@ class LearnedClassifier:
         try:
             probs, category, verdict, tags = self.read(text if isinstance(text, str) else str(text), lang)
             return combine(probs, category, verdict, tags, point or self.point)
-        except Exception:  # a bad post must never stop the bot
+        except Exception:  # a bad post must never stop the bot: the lexicon's word, never an auto-reply
             log.exception("learned classifier failed on a post of %d chars", len(text) if isinstance(text, str) else 0)
+            return self._fallback(text, lang)
+
+    def _fallback(self, text: str, lang: str | None) -> Verdict:
+        """The lexicon's verdict with its reply turned into a human review (``error:`` in the reason)."""
+        lexicon = self.lexicon.classify(text if isinstance(text, str) else str(text), lang)
+        action = Action.REVIEW if lexicon.action is Action.REPLY else lexicon.action
+        if lexicon.reason == "error":
             return Verdict(Action.IGNORE, None, DEFAULT, "error", 0.0)
+        return Verdict(action, lexicon.category, lexicon.lang, f"error:model, lexicon {lexicon.reason}", 0.0)
 
 
 class LexiconEngine:
