@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.adapters.store import Store, utcnow
-from bot.core.incident import Incident, effective_state, transition
+from bot.core.incident import Incident, effective_state, reopen_fresh, transition
 from bot.core.models import Action, Category, Decision, IncidentState, Me, Mention, Verdict
 from bot.core.policy import History, decide, is_opt_out
 from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
@@ -32,16 +32,26 @@ log = logging.getLogger(__name__)
 
 
 def move_incident(
-    store: Store, code: str, new: IncidentState, now: datetime, quiet_s: float, note: str | None = None
+    store: Store,
+    code: str,
+    new: IncidentState,
+    now: datetime,
+    quiet_s: float,
+    note: str | None = None,
+    *,
+    fresh: bool = False,
 ) -> Incident:
     """Move a country's incident to ``new`` if that transition is allowed (raises ``InvalidTransition``).
 
-    A resolved incident whose quiet period is over counts as ``none``, so it can be declared afresh.
+    A resolved incident whose quiet period is over counts as ``none``, so it can be declared afresh. ``fresh``
+    (``incident open``) declares a new incident over a resolved one: new start time, only the given note.
     """
     current = store.incident(code)
     state = effective_state(current, now, quiet_s)
     if state is not current.state:
         current = dataclasses.replace(current, state=state, started_at=None, note="")
+    if fresh:
+        current = reopen_fresh(current)
     updated = transition(current, new, now, note)
     store.save_incident(updated)
     return updated

@@ -152,3 +152,28 @@ def test_simulate_decides_on_text_with_lone_surrogates_instead_of_failing(tmp_pa
     code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG))
     assert code == 0
     assert json.loads(out)["action"] == "reply"
+
+
+def test_opening_an_incident_after_a_resolved_one_starts_fresh_but_update_keeps(tmp_path: Path) -> None:
+    import dataclasses
+    from datetime import timedelta
+
+    from bot.adapters.store import Store
+
+    db = str(tmp_path / "r.db")
+    common = ("--config", str(CONFIG), "--db", db)
+    assert invoke("incident", "open", "TH", "--note", "https://status.example/old", *common)[0] == 0
+    store = Store.open(db)
+    opened = store.incident("TH")
+    assert opened.started_at is not None
+    first = opened.started_at - timedelta(hours=2)  # the first outage began two hours ago
+    store.save_incident(dataclasses.replace(opened, started_at=first))
+    assert invoke("incident", "resolve", "TH", *common)[0] == 0
+    assert invoke("incident", "update", "TH", "--state", "investigating", *common)[0] == 0
+    regressed = Store.open(db).incident("TH")
+    assert (regressed.note, regressed.started_at) == ("https://status.example/old", first)  # the same outage
+    assert invoke("incident", "resolve", "TH", *common)[0] == 0
+    assert invoke("incident", "open", "TH", *common)[0] == 0
+    reopened = Store.open(db).incident("TH")
+    assert reopened.note == ""  # the old status link is not carried into the new incident
+    assert reopened.started_at is not None and reopened.started_at > first

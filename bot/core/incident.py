@@ -72,6 +72,16 @@ def transition(incident: Incident, new: IncidentState, now: datetime, note: str 
     )
 
 
+def reopen_fresh(incident: Incident) -> Incident:
+    """A resolved incident as a new one would start: no start time, no note (``incident open`` after a fix).
+
+    ``update --state investigating`` keeps the start and the note: the same outage came back. ``open`` declares a
+    new one, whose replies must not carry the old status link."""
+    if incident.state is not _RES:
+        return incident
+    return replace(incident, started_at=None, note="")
+
+
 def effective_state(incident: Incident | None, now: datetime, resolved_quiet_s: float) -> IncidentState:
     """The state replies should use at ``now``.
 

@@ -34,7 +34,9 @@ def _print_incident(settings: Settings, store: Store, code: str) -> None:
     click.echo(f"{code:4} {state.value:14} since {since:25} {inc.note or ''}".rstrip())
 
 
-def _move_incident(config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None) -> None:
+def _move_incident(
+    config_path: Path | None, db_path: Path | None, code: str, state: str, note: str | None, fresh: bool = False
+) -> None:
     from bot.core.incident import InvalidTransition
     from bot.core.models import IncidentState
     from bot.service import move_incident
@@ -42,7 +44,13 @@ def _move_incident(config_path: Path | None, db_path: Path | None, code: str, st
     settings, store = _incident_store(config_path, db_path, code)
     try:
         move_incident(
-            store, code.upper(), IncidentState(state), datetime.now(UTC), settings.limits.resolved_quiet_s, note
+            store,
+            code.upper(),
+            IncidentState(state),
+            datetime.now(UTC),
+            settings.limits.resolved_quiet_s,
+            note,
+            fresh=fresh,
         )
     except InvalidTransition as exc:
         fail(str(exc))
@@ -54,8 +62,8 @@ def _move_incident(config_path: Path | None, db_path: Path | None, code: str, st
 @click.argument("code")
 @click.option("--note", help="Public note shown in replies, e.g. a status-page URL.")
 def incident_open(config_path: Path | None, db_path: Path | None, code: str, note: str | None) -> None:
-    """Declare an incident (state: investigating)."""
-    _move_incident(config_path, db_path, code, "investigating", note)
+    """Declare an incident (state: investigating); over a resolved one, a new incident with only this note."""
+    _move_incident(config_path, db_path, code, "investigating", note, fresh=True)
 
 
 @incident.command("update")
