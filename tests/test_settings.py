@@ -145,3 +145,11 @@ def test_credentials_come_from_a_dotenv_file_in_the_working_directory(
     finally:
         for name in fake_env(("VN",)):
             os.environ.pop(name, None)  # load_dotenv wrote them into this process
+
+
+def test_a_missing_lexicon_folder_exits_2_in_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, f"[bot]\nlexicon_dir = '{tmp_path / 'nowhere'}'\n" + ACCOUNT)
+    result = CliRunner().invoke(main, ["classify", "hello", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "lexicon error:" in result.output and "nowhere" in result.output
+    assert "Traceback" not in result.output
