@@ -177,3 +177,26 @@ def test_opening_an_incident_after_a_resolved_one_starts_fresh_but_update_keeps(
     reopened = Store.open(db).incident("TH")
     assert reopened.note == ""  # the old status link is not carried into the new incident
     assert reopened.started_at is not None and reopened.started_at > first
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("incident", "status"), ("stats",), ("review", "list"), ("export", "--format", "csv"), ("review", "show", "1")],
+    ids=lambda c: " ".join(c[:2]),
+)
+def test_a_mistyped_db_is_refused_by_commands_that_read_it_and_nothing_is_created(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "typo" / "replybot.db"
+    code, out = invoke(*command, "--config", str(CONFIG), "--db", str(missing))
+    assert code == 2
+    assert f"no database at {missing}" in out
+    assert not missing.parent.exists()
+
+
+def test_declaring_an_incident_before_the_first_run_creates_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "fresh.db"
+    assert invoke("incident", "open", "ID", "--config", str(CONFIG), "--db", str(db))[0] == 0
+    assert db.is_file()
+    code, out = invoke("incident", "status", "--config", str(CONFIG), "--db", str(db))
+    assert code == 0 and "investigating" in out

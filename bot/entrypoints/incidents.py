@@ -18,11 +18,13 @@ def incident() -> None:
     """Declare, update and resolve per-country incidents (a running bot picks changes up on its next poll)."""
 
 
-def _incident_store(config_path: Path | None, db_path: Path | None, code: str | None) -> tuple[Settings, Store]:
+def _incident_store(
+    config_path: Path | None, db_path: Path | None, code: str | None, must_exist: bool = False
+) -> tuple[Settings, Store]:
     settings = load(config_path, db_path)
     if code is not None:
         account_or_fail(settings, code)
-    return settings, open_store(settings, db_path)
+    return settings, open_store(settings, db_path, must_exist=must_exist)
 
 
 def _print_incident(settings: Settings, store: Store, code: str) -> None:
@@ -88,6 +90,6 @@ def incident_resolve(config_path: Path | None, db_path: Path | None, code: str) 
 @common_options
 def incident_status(config_path: Path | None, db_path: Path | None) -> None:
     """Show every account's incident state."""
-    settings, store = _incident_store(config_path, db_path, None)
+    settings, store = _incident_store(config_path, db_path, None, must_exist=True)
     for account in settings.accounts:
         _print_incident(settings, store, account.code)

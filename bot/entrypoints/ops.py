@@ -54,8 +54,15 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def open_store(settings: Settings, db_path: Path | None) -> Store:
-    """The live database (or the one named with --db)."""
+def open_store(settings: Settings, db_path: Path | None, must_exist: bool = True) -> Store:
+    """The live database (or the one named with --db).
+
+    The queue, the numbers and the exports read what the bot recorded: a database that does not exist is a
+    mistyped path, not an empty queue, so it is refused (exit 2) instead of created. Declaring an incident may
+    come before the bot's first run and creates it (``must_exist=False``)."""
+    path = db_path or settings.db_path
+    if must_exist and not Path(path).is_file():
+        fail(f"no database at {path}: check --db or [bot] database in {settings.config_path} (nothing was created)")
     return bootstrap.open_store(settings, dry_run=False, db_path=db_path)
 
 
