@@ -126,6 +126,7 @@ class Service:
     should_stop: Callable[[], bool] = lambda: False
     incident_override: IncidentState | None = None
     _me: dict[str, Me] = field(default_factory=dict)
+    _adopted: set[str] = field(default_factory=set)
 
     # --- one account, one poll ------------------------------------------------------------------------
 
@@ -140,7 +141,10 @@ class Service:
         platform = self.platforms[account.code]
         try:
             me = self.me(account)
-            page = platform.fetch_mentions(self.store.checkpoint(account.code))
+            checkpoint = self.store.checkpoint(account.code)
+            if checkpoint is None and not self.adopt_own_replies(account):
+                return result  # the account's own replies could not be read: answer nothing yet
+            page = platform.fetch_mentions(checkpoint)
         except Unauthorized as exc:
             raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
         result.fetched = len(page.mentions)
@@ -259,6 +263,27 @@ class Service:
             elif outcome == "error":
                 result.errors += 1
         return result
+
+    def adopt_own_replies(self, account: Account) -> bool:
+        """On a first start (no checkpoint: a new or lost database), record every mention the account has
+        already answered on X as handled, before anything is answered. Once per account and process."""
+        if account.code in self._adopted:
+            return True
+        try:
+            replies = self.platforms[account.code].own_replies(100)
+        except PlatformError as exc:
+            log.warning("cannot read own replies on a first start yet: %s", exc, extra={"account": account.code})
+            return False
+        now = self.clock()
+        adopted = sum(self.store.adopt_reply(account.code, post, now) for post in replies)
+        if adopted:
+            log.info(
+                "first start: %d mentions already answered on X recorded as handled",
+                adopted,
+                extra={"account": account.code},
+            )
+        self._adopted.add(account.code)
+        return True
 
     def reconcile(self, account: Account) -> bool:
         """Settle claims left by a crash or a lost answer against the account's own recent replies.

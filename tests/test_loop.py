@@ -269,3 +269,42 @@ def test_a_spike_declares_an_incident_once(make_app: Callable[..., App]) -> None
     declare_on_spike(app.store, "TH", now + timedelta(minutes=5), 3600)
     incident = app.store.incident("TH")
     assert incident.state is IncidentState.INVESTIGATING and incident.started_at == started
+
+
+def test_a_new_database_never_answers_again_what_the_account_already_answered(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform]
+) -> None:
+    from bot.core.models import Posted
+
+    answered = platforms["ID"].add_mention(COMPLAINT_ID, "rina")
+    platforms["ID"].posts.append(Posted("9001", "@rina kami sedang menanganinya", answered.id))  # the lost DB's reply
+    fresh = platforms["ID"].add_mention("app nya error, ga bisa dibuka sama sekali", "bagas")
+    app = make_app()  # a database that never saw either mention
+    poll_all(app)
+    assert len(platforms["ID"].replies_to(answered.id)) == 1  # still only the old reply
+    assert len(platforms["ID"].replies_to(fresh.id)) == 1
+    row = app.store.mention(answered.id)
+    assert row is not None and (row["status"], row["reason"], row["reply_id"]) == (
+        "replied",
+        "adopted:own_reply",
+        "9001",
+    )
+
+
+def test_a_first_start_answers_nothing_while_its_own_replies_cannot_be_read(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform]
+) -> None:
+    mention = platforms["ID"].add_mention(COMPLAINT_ID, "rina")
+    app = make_app()
+    account = app.service.settings.account("ID")
+    original = platforms["ID"].own_replies
+
+    def unreadable(limit: int = 100) -> list:  # type: ignore[type-arg]
+        raise TransientPlatformError("timeline timed out")
+
+    platforms["ID"].own_replies = unreadable  # type: ignore[method-assign]
+    app.service.poll(account)
+    assert platforms["ID"].replies_to(mention.id) == [] and app.store.mention(mention.id) is None
+    platforms["ID"].own_replies = original  # type: ignore[method-assign]
+    app.service.poll(account)
+    assert len(platforms["ID"].replies_to(mention.id)) == 1

@@ -36,7 +36,7 @@ import sqlite_utils
 
 from bot.adapters.migrations import migrate
 from bot.core.incident import Incident
-from bot.core.models import Decision, IncidentState, Mention
+from bot.core.models import Decision, IncidentState, Mention, Posted
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +188,25 @@ class Store:
                 [post_id, account, mention_id, text, template, iso(now)],
             )
             self.set_status(mention_id, "replied", now, reply_id=post_id, reply_text=text, template=template)
+
+    def adopt_reply(self, account: str, post: Posted, now: datetime) -> bool:
+        """Record a reply the account already has on X for a mention this database never saw (a lost or new
+        database): the mention counts as answered, so it is never answered again. False if it was known."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO mentions (id, account, author_id, author_handle, conversation_id, text, "
+                "action, reason, status, seen_at, updated_at, attempts, reply_id, reply_text) "
+                "VALUES (?, ?, '', '', ?, '', 'reply', 'adopted:own_reply', 'replied', ?, ?, 0, ?, ?)",
+                [post.in_reply_to, account, post.in_reply_to, iso(now), iso(now), post.id, post.text],
+            )
+            if cursor.rowcount != 1:
+                return False
+            self.db.execute(
+                "INSERT OR IGNORE INTO posts (id, account, in_reply_to, text, template, posted_at) "
+                "VALUES (?, ?, ?, ?, NULL, ?)",
+                [post.id, account, post.in_reply_to, post.text, iso(now)],
+            )
+        return True
 
     def recent_post_texts(self, account: str, limit: int) -> list[str]:
         rows = self.db.execute(
