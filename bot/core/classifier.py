@@ -97,12 +97,15 @@ class Classifier:
 
     def analyse(self, text: str, lang: str | None = None) -> tuple[Verdict, frozenset[str]]:
         """The verdict and every lexicon tag found (``signal:fail``, ``area:login``): the learned model's input."""
-        verdict = self.classify(text, lang)
+        text = text if isinstance(text, str) else str(text)
         try:
-            tags = frozenset(f"{h.kind}:{h.name}" for h in self.hits(prepare(str(text), self._fold)))
-        except Exception:  # classify already logged it; the model then reads no tags
-            tags = frozenset()
-        return verdict, tags
+            folded = prepare(text, self._fold)
+            found = self.hits(folded)
+            verdict = self._classify(text, lang, folded, found)
+        except Exception:  # as classify: a bad post must never stop the bot; the model then reads no tags
+            log.exception("classifier failed on a post of %d chars", len(text))
+            return Verdict(Action.IGNORE, None, DEFAULT, "error", 0.0), frozenset()
+        return verdict, frozenset(f"{h.kind}:{h.name}" for h in found)
 
     def _negated(self, folded: str, hit: Hit, negators: list[Hit]) -> bool:
         # A failure word is only un-done by a negator right in front of it ("not crashing", "ไม่ค้าง");
@@ -119,11 +122,16 @@ class Classifier:
                 return True
         return False
 
-    def _classify(self, text: str, lang: str | None) -> Verdict:
-        folded = prepare(text, self._fold)
+    def _classify(
+        self, text: str, lang: str | None, folded: str | None = None, found: list[Hit] | None = None
+    ) -> Verdict:
+        """``folded`` and ``found`` are the post's prepared text and hits when the caller has them already."""
+        if folded is None:
+            folded = prepare(text, self._fold)
         mentioned = handles(text[:400])
         language = self._detector.resolve(lang, text[:400], folded[:400], mentioned)
-        found = self.hits(folded)
+        if found is None:
+            found = self.hits(folded)
         skip = self._not_negators.get(language)
         if skip:  # Tagalog "account ko" (my account) is not Vietnamese "ko" (not)
             found = [h for h in found if h.name != "negator" or folded[h.start : h.end] not in skip]
