@@ -31,6 +31,16 @@ def reading_of(verdict: Verdict, tags: frozenset[str]) -> LexiconReading:
     )
 
 
+def post_features(
+    lexicon: Classifier, text: str, lang: str | None, bits: int
+) -> tuple[dict[int, float], dict[int, float], Verdict, frozenset[str]]:
+    """A post's text-only and full feature vectors, with the lexicon's verdict and tags. Training and the
+    running bot both call this, so a model always sees at run time the features it was trained on."""
+    verdict, tags = lexicon.analyse(text, lang)
+    own, lexical = hashed_parts(text, map_tag(lang) or verdict.lang, reading_of(verdict, tags), bits)
+    return own, merged(own, lexical), verdict, tags
+
+
 class LearnedClassifier:
     """The lexicon engine plus a trained :class:`Model`. Build with :meth:`load`."""
 
@@ -51,9 +61,7 @@ class LearnedClassifier:
 
     def read(self, text: str, lang: str | None = None) -> tuple[Probabilities, str, Verdict, frozenset[str]]:
         """The model's calibrated action probabilities and category, with the lexicon's verdict and tags."""
-        verdict, tags = self.lexicon.analyse(text, lang)
-        own, lexical = hashed_parts(text, map_tag(lang) or verdict.lang, reading_of(verdict, tags), self.model.bits)
-        full = merged(own, lexical)
+        own, full, verdict, tags = post_features(self.lexicon, text, lang, self.model.bits)
         embedding = self.embed([text])[0] if self.embed is not None else None
         p = dict(zip(self.model.action.classes, self.model.action_proba(own, full, embedding).tolist(), strict=True))
         head = self.model.category

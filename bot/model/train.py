@@ -18,8 +18,7 @@ import numpy as np
 from bot.core.classifier import Classifier
 from bot.core.models import Verdict
 from bot.model.data import ACTIONS, CATEGORIES, NO_CATEGORY
-from bot.model.features import hashed_parts, merged
-from bot.model.learned import reading_of
+from bot.model.learned import post_features
 from bot.model.linear import Head, Model, identity_calibration
 
 
@@ -86,11 +85,10 @@ def featurise(rows: Sequence[dict[str, Any]], lexicon: Classifier, bits: int, co
     full_parts: list[dict[int, float]] = []
     readings = []
     for row in rows:
-        verdict, tags = lexicon.analyse(row["text"], row.get("lang") or None)
+        own, full, verdict, tags = post_features(lexicon, row["text"], row.get("lang") or None, bits)
         readings.append((verdict, tags))
-        own, lexical = hashed_parts(row["text"], row.get("lang") or verdict.lang, reading_of(verdict, tags), bits)
         own_parts.append(own)
-        full_parts.append(merged(own, lexical))
+        full_parts.append(full)
     return Matrix(
         _csr(full_parts, bits),
         _csr(own_parts, bits),
