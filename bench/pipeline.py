@@ -67,6 +67,9 @@ class Feed:
         self.posted += 1
         return Posted(f"9{self.posted:018d}", text, in_reply_to)
 
+    def post_status(self, text: str) -> Posted:
+        return self.post_reply("", text)
+
     def own_replies(self, limit: int = 100) -> list[Posted]:
         return []
 
@@ -140,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k, a in enumerate(settings.accounts)
                 if a.code in ACCOUNT_LANGS
             }
-            app = build(settings, dry_run=False, platforms=feeds, store=store)
-            app.service.clock = clock.now
+            app = build(settings, dry_run=False, platforms=feeds, store=store, clock=clock)
             seq = itertools.count(1)
             ends = {}
             for target in (low, high):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.adapters.clock import SystemClock
 from bot.adapters.dry_run import DryRunPlatform
 from bot.adapters.health import HealthObserver, HealthState
 from bot.adapters.metrics import Metrics, MetricsObserver
@@ -21,8 +22,11 @@ from bot.core.replies import ReplyComposer
 from bot.core.spike import SpikeDetector
 from bot.model.learned import LearnedClassifier, LexiconEngine
 from bot.model.linear import Model
-from bot.ports import Platform, TextClassifier
-from bot.service import LogObserver, Observer, Service
+from bot.ports import Clock, Platform, TextClassifier
+from bot.service import LogObserver, Observer, Service, declare_on_spike
+from bot.service.announce import Announcer
+from bot.service.intake import Intake
+from bot.service.outbox import Outbox
 from bot.settings import Account, Engine, Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,7 @@ class App:
     accounts: tuple[Account, ...]
     metrics: MetricsObserver | None = None
     health: HealthState | None = None
+    clock: Clock = field(default_factory=SystemClock)
 
 
 @dataclass
@@ -47,6 +52,16 @@ class Observability:
     health: HealthState
 
 
+@dataclass(frozen=True)
+class Watch:
+    """Ask :func:`build` for metrics, health and spike alerts around the ``base`` observer."""
+
+    interval_s: float
+    notify: bool = True
+    """Send spike and window-overrun alerts to the webhook (``REPLYBOT_ALERT_WEBHOOK_URL``)."""
+    metrics: MetricsObserver | None = None
+
+
 def observability(
     settings: Settings,
     accounts: tuple[Account, ...],
@@ -55,9 +70,11 @@ def observability(
     open_incident: Callable[[str, datetime], object] | None,
     notify: bool,
     metrics: MetricsObserver | None = None,
+    clock: Clock | None = None,
 ) -> Observability:
-    metrics = metrics or MetricsObserver(Metrics())
-    health = HealthState([a.code for a in accounts], interval_s)
+    clock = clock or SystemClock()
+    metrics = metrics or MetricsObserver(Metrics(), clock=lambda: clock.now().timestamp())
+    health = HealthState([a.code for a in accounts], interval_s, clock=lambda: clock.now().timestamp())
     alerts = settings.alerts
     detector = SpikeDetector(
         threshold_ratio=alerts.spike_ratio,
@@ -65,7 +82,7 @@ def observability(
         baseline_minutes=alerts.baseline_minutes,
     )
     notifier = SlackWebhook(alerts.webhook_url) if notify and alerts.webhook_url else None
-    spikes = SpikeAlerts(detector, notifier, on_start=open_incident if alerts.open_incident else None)
+    spikes = SpikeAlerts(detector, notifier, clock=clock.now, on_start=open_incident if alerts.open_incident else None)
     return Observability(FanOut(base, metrics, HealthObserver(health), spikes), metrics, health)
 
 
@@ -81,13 +98,17 @@ def x_platforms(
     accounts: tuple[Account, ...],
     sleep: Callable[[float], object] | None = None,
     on_api_call: Callable[[str, str, int | str], None] | None = None,
+    clock: Clock | None = None,
 ) -> dict[str, Platform]:
     """The real X adapters. ``sleep`` lets a stop signal cut retry back-offs short; ``on_api_call`` counts calls."""
     import time
 
     from bot.adapters.x_api import XPlatform  # tweepy is imported only when X is really used
 
-    return {a.code: XPlatform(a, settings, sleep=sleep or time.sleep, on_api_call=on_api_call) for a in accounts}
+    now = (lambda: clock.now().timestamp()) if clock else time.time
+    return {
+        a.code: XPlatform(a, settings, sleep=sleep or time.sleep, on_api_call=on_api_call, now=now) for a in accounts
+    }
 
 
 def make_classifier(settings: Settings) -> TextClassifier:
@@ -123,25 +144,53 @@ def build(
     store: Store | None = None,
     incident_override: IncidentState | None = None,
     sleep: Callable[[float], object] | None = None,
-    on_api_call: Callable[[str, str, int | str], None] | None = None,
     classifier: TextClassifier | None = None,
+    clock: Clock | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    watch: Watch | None = None,
 ) -> App:
-    """Wire the service. ``platforms`` replaces the X adapters (demo feed, mock client, tests)."""
+    """Wire the whole app; nothing is assigned afterwards. ``platforms`` replaces the X adapters (demo feed, mock
+    client, tests); ``clock`` is the one source of time for everything (a drill's fake clock); ``watch`` adds
+    metrics, health and spike alerts around ``observer``."""
+    clock = clock or SystemClock()
     if accounts is None:
         accounts = settings.accounts if platforms is not None else settings.enabled_accounts
+    metrics = (watch.metrics or MetricsObserver(Metrics(), clock=lambda: clock.now().timestamp())) if watch else None
     chosen: dict[str, Platform] = (
-        dict(platforms) if platforms is not None else x_platforms(settings, accounts, sleep, on_api_call)
+        dict(platforms)
+        if platforms is not None
+        else x_platforms(settings, accounts, sleep, metrics.api_call if metrics else None, clock)
     )
     if dry_run:
         chosen = {code: DryRunPlatform(p) for code, p in chosen.items()}
     store = store or open_store(settings, dry_run=dry_run, db_path=db_path)
-    service = Service(
-        settings=settings,
-        store=store,
-        classifier=classifier or make_classifier(settings),
-        composer=ReplyComposer(settings.templates_dir),
-        platforms=chosen,
-        observer=observer or LogObserver(),
-        incident_override=incident_override,
+    wired = tuple(a for a in accounts if a.code in chosen)
+    base = observer or LogObserver()
+    watched: Observability | None = None
+    if watch is not None:
+        quiet_s = settings.limits.resolved_quiet_s
+        watched = observability(
+            settings,
+            wired,
+            watch.interval_s,
+            base,
+            open_incident=lambda code, at: declare_on_spike(store, code, at, quiet_s),
+            notify=watch.notify,
+            metrics=metrics,
+            clock=clock,
+        )
+    heard = watched.observer if watched else base
+    composer = ReplyComposer(settings.templates_dir)
+    intake = Intake(settings, store, classifier or make_classifier(settings), chosen, heard, clock, should_stop)
+    announcer = Announcer(settings, store, composer, chosen, heard, clock)
+    outbox = Outbox(settings, store, composer, chosen, heard, clock, announcer, should_stop, incident_override)
+    service = Service(intake, outbox, heard)
+    return App(
+        settings,
+        store,
+        service,
+        wired,
+        metrics=watched.metrics if watched else None,
+        health=watched.health if watched else None,
+        clock=clock,
     )
-    return App(settings, store, service, tuple(a for a in accounts if a.code in chosen))

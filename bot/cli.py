@@ -50,11 +50,10 @@ def run(
     """Poll every enabled account and answer outage complaints."""
     from bot.adapters.health import HealthServer
     from bot.adapters.lock import AlreadyRunning, DatabaseLock
-    from bot.adapters.metrics import Metrics, MetricsObserver
-    from bot.bootstrap import build, observability
+    from bot.bootstrap import Watch, build
     from bot.entrypoints.console import ConsoleObserver
     from bot.entrypoints.runner import run_loop, stop_on_signals
-    from bot.service import LogObserver, declare_on_spike
+    from bot.service import LogObserver
 
     settings = load(config_path, db_path)
     problems = template_problems(settings)
@@ -88,27 +87,19 @@ def run(
             fail(str(exc))
     interval_s = interval or settings.poll_interval_s
     stop = threading.Event()
-    metrics = MetricsObserver(Metrics())
     app = build(
         settings,
         dry_run=dry_run,
         db_path=db_path,
         accounts=accounts,
+        observer=ConsoleObserver() if dry_run else LogObserver(),
         sleep=stop.wait,  # a stop signal cuts a retry back-off short
-        on_api_call=metrics.api_call,
+        should_stop=stop.is_set,
+        watch=Watch(interval_s, notify=not dry_run),
     )
-    watch = observability(
-        settings,
-        app.accounts,
-        interval_s,
-        base=ConsoleObserver() if dry_run else LogObserver(),
-        open_incident=lambda code, at: declare_on_spike(app.store, code, at, settings.limits.resolved_quiet_s),
-        notify=not dry_run,
-        metrics=metrics,
-    )
-    app.service.observer, app.metrics, app.health = watch.observer, watch.metrics, watch.health
+    assert app.metrics is not None and app.health is not None
     port = metrics_port if metrics_port is not None else (0 if dry_run else settings.metrics_port)
-    server = HealthServer(watch.metrics.metrics.registry, watch.health) if port else None
+    server = HealthServer(app.metrics.metrics.registry, app.health) if port else None
     if server:
         try:
             server.start(settings.metrics_host, port)
@@ -322,8 +313,10 @@ def parse_thresholds(text: str) -> tuple[float, ...]:
 
 def template_problems(settings: Settings) -> list[Any]:
     from bot.core.replies import ReplyComposer, check_templates
+    from bot.core.status_posts import status_problems
 
-    return check_templates(ReplyComposer(settings.templates_dir), settings.accounts)
+    composer = ReplyComposer(settings.templates_dir)
+    return check_templates(composer, settings.accounts) + status_problems(composer, settings.accounts)
 
 
 @main.group()

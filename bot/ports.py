@@ -1,14 +1,19 @@
 """Ports: what the service needs from the outside world, as structural protocols.
 
 Adapters in ``bot.adapters`` satisfy them without inheriting: the X adapter (tweepy), the in-memory mock
-client for tests, the scripted demo feed, and the dry-run publisher that prints instead of posting.
+client for tests, the scripted demo feed, and the dry-run publisher that prints instead of posting; the SQLite
+store and its in-memory fake (``bot.adapters.memory_store``); the system clock and a hand-driven one.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
 
-from bot.core.models import Me, MentionPage, Posted, Verdict
+from bot.core.incident import Incident
+from bot.core.lifecycle import Handled, Status
+from bot.core.models import Decision, IncidentState, Me, Mention, MentionPage, Posted, Verdict
 from bot.model.decide import OperatingPoint
 
 
@@ -62,6 +67,10 @@ class Platform(Protocol):
         """Post ``text`` as a reply to the post ``in_reply_to``. Raises a ``PlatformError`` subclass."""
         ...
 
+    def post_status(self, text: str) -> Posted:
+        """Post ``text`` as the account's own public post (an incident status post), in reply to nothing."""
+        ...
+
     def own_replies(self, limit: int = 100) -> list[Posted]:
         """The account's own most recent replies, newest first (to reconcile claims after a crash)."""
         ...
@@ -73,3 +82,105 @@ class TextClassifier(Protocol):
     def classify(self, text: str, lang: str | None = None, point: OperatingPoint | None = None) -> Verdict:
         """The verdict for one post at an account's operating point (None: the default). Never raises."""
         ...
+
+
+class Clock(Protocol):
+    """The one source of "now" for the service, its observers, health and metrics (a drill injects its own)."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+class MentionStore(Protocol):
+    """The bot's memory as the service uses it. ``bot.adapters.store.Store`` (SQLite) is the real one;
+    ``bot.adapters.memory_store.MemoryStore`` the fake for unit tests. Both pass ``tests/test_store_contract.py``."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes inside land together or not at all."""
+        ...
+
+    # mentions
+    def has_mention(self, mention_id: str) -> bool: ...
+
+    def record_decision(self, mention: Mention, decision: Decision, status: Status, now: datetime) -> bool: ...
+
+    def handled(self, mention_id: str) -> Handled | None: ...
+
+    def set_status(self, mention_id: str, status: Status, now: datetime, **fields: Any) -> bool:
+        """Move a mention along the lifecycle; ``InvalidStatusTransition`` for a move it does not allow."""
+        ...
+
+    def claim(self, mention_id: str, now: datetime, template: str | None = None) -> bool: ...
+
+    def claimed(self, account: str) -> list[Handled]: ...
+
+    def pending(self, account: str, limit: int = 1000, born_after: datetime | None = None) -> list[Handled]: ...
+
+    def waiting_count(self, account: str) -> int:
+        """Replies waiting to go out: pending, or awaiting a human's approval."""
+        ...
+
+    def stale_pending(self, account: str, born_before: datetime) -> list[Handled]: ...
+
+    def history_flags(
+        self, account: str, conversation_id: str, author_id: str, since: datetime
+    ) -> tuple[bool, bool, bool]: ...
+
+    def author_replied_since(self, account: str, author_id: str, since: datetime, other_than: str) -> bool: ...
+
+    def add_opt_out(self, account: str, author_id: str, now: datetime) -> None: ...
+
+    # posts
+    def record_post(
+        self, account: str, mention_id: str, post_id: str, text: str, template: str | None, now: datetime
+    ) -> None: ...
+
+    def adopt_reply(self, account: str, post: Posted, now: datetime) -> bool: ...
+
+    def recent_post_texts(self, account: str, limit: int) -> list[str]: ...
+
+    def posts_since(self, account: str, since: datetime) -> int: ...
+
+    # checkpoints
+    def checkpoint(self, account: str) -> str | None: ...
+
+    def set_checkpoint(self, account: str, since_id: str, now: datetime) -> None: ...
+
+    def reread_from(self, account: str, checkpoint: str | None, overlap_s: float) -> str | None: ...
+
+    # incidents and status posts
+    def incident(self, account: str) -> Incident: ...
+
+    def save_incident(self, incident: Incident) -> None: ...
+
+    def status_post(
+        self, account: str, incident_started_at: datetime, state: IncidentState
+    ) -> dict[str, Any] | None: ...
+
+    def incident_has_status_post(self, account: str, incident_started_at: datetime) -> bool: ...
+
+    def claim_status_post(
+        self,
+        account: str,
+        incident_started_at: datetime,
+        state: IncidentState,
+        text: str,
+        now: datetime,
+        *,
+        proposed: bool = False,
+    ) -> bool: ...
+
+    def release_status_post(self, account: str, incident_started_at: datetime, state: IncidentState) -> None: ...
+
+    def finish_status_post(
+        self,
+        account: str,
+        incident_started_at: datetime,
+        state: IncidentState,
+        now: datetime,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+        error: str | None = None,
+    ) -> None: ...

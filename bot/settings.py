@@ -88,6 +88,10 @@ class Limits:
     author_cooldown_s: float = 24 * 3600
     rotation_window: int = 50
     resolved_quiet_s: float = 6 * 3600
+    freshness_s: float = 15 * 60
+    """A complaint is answered one by one only while it is at most this old; then a status post covers it."""
+    reread_overlap_s: float = 20.0
+    """Each read of mentions re-reads those written this long before the checkpoint (X delivers some late)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,8 @@ _LIMIT_KEYS = {
     "author_cooldown_hours": float,
     "rotation_window": int,
     "resolved_quiet_hours": float,
+    "freshness_minutes": float,
+    "reread_overlap_seconds": float,
 }
 _ACCOUNT_KEYS = {
     "handle",
@@ -384,6 +390,8 @@ def load_settings(
         author_cooldown_s=lim.number("author_cooldown_hours", 24) * 3600,
         rotation_window=int(lim.number("rotation_window", 50, int, 1)),
         resolved_quiet_s=lim.number("resolved_quiet_hours", 6) * 3600,
+        freshness_s=lim.number("freshness_minutes", 15, float, 1) * 60,
+        reread_overlap_s=lim.number("reread_overlap_seconds", 20),
     )
     db_value = str(db_override) if db_override else bot.string("database", "../data/replybot.db")
     api_base = env.get("X_API_BASE_URL", "").strip() or (

@@ -59,15 +59,18 @@ def platforms(settings: Settings) -> dict[str, MockPlatform]:
 
 @pytest.fixture
 def make_app(settings: Settings, platforms: dict[str, MockPlatform]) -> Iterator[Callable[..., App]]:
-    """Build an app on the settings' database file; call again to simulate a restart."""
+    """Build an app on the settings' database file; call again to simulate a restart. Any keyword of
+    ``build`` overrides (``clock=``, ``observer=``...), and ``settings=`` other settings."""
     opened: list[Store] = []
 
     def make(**overrides: object) -> App:
-        store = Store.open(settings.db_path)
+        chosen = overrides.pop("settings", settings)
+        assert isinstance(chosen, Settings)
+        store = Store.open(chosen.db_path)
         opened.append(store)
         kwargs: dict[str, object] = {"dry_run": False, "platforms": platforms, "store": store}
         kwargs.update(overrides)
-        return build(settings, **kwargs)  # type: ignore[arg-type]
+        return build(chosen, **kwargs)  # type: ignore[arg-type]
 
     yield make
     for store in opened:

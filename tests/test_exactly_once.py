@@ -63,8 +63,8 @@ def test_a_crash_after_the_claim_but_before_the_post_posts_it_after_restart(
     mention_ = platforms["ID"].add_mention(COMPLAINT, "rina")
     app = make_app()
     account = app.settings.account("ID")
-    app.service.handle(account, app.service.me(account), mention_)
-    assert app.store.claim(mention_.id, app.service.clock())  # then the process dies
+    app.service.intake.handle(account, app.service.me(account), mention_)
+    assert app.store.claim(mention_.id, app.clock.now())  # then the process dies
     make_app().service.poll(account)
     assert len(platforms["ID"].replies_to(mention_.id)) == 1
 

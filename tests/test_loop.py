@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.adapters.clock import ManualClock
 from bot.adapters.mock import MockPlatform
 from bot.bootstrap import App
 from bot.ports import NotSummoned, TransientPlatformError
+from bot.settings import Settings
 
 COMPLAINT_ID = "aplikasinya error terus, gabisa login dari tadi pagi"
 COMPLAINT_TH = "แอปล่มหรือเปล่าคะ เข้าแอปไม่ได้เลย"
@@ -144,7 +147,7 @@ def test_a_transient_error_keeps_the_reply_waiting_until_the_next_poll(
     platforms["ID"].fetch_mentions(None)  # consume nothing; next failure hits the post
     platforms["ID"].fail_next.append(TransientPlatformError("503"))
     account = app.settings.account("ID")
-    app.service.handle(account, app.service.me(account), mention)
+    app.service.intake.handle(account, app.service.me(account), mention)
     app.service.send_pending(account)
     assert platforms["ID"].posts == []
     assert app.store.mention(mention.id)["status"] == "pending"  # type: ignore[index]
@@ -158,7 +161,7 @@ def test_a_not_summoned_refusal_is_recorded_and_not_retried(
     mention = platforms["ID"].add_mention(COMPLAINT_ID, "rina")
     app = make_app()
     account = app.settings.account("ID")
-    app.service.handle(account, app.service.me(account), mention)
+    app.service.intake.handle(account, app.service.me(account), mention)
     platforms["ID"].fail_next.append(NotSummoned("You can only reply to or quote posts where you are mentioned"))
     app.service.send_pending(account)
     app.service.send_pending(account)
@@ -215,28 +218,28 @@ def test_switching_the_incident_state_changes_the_next_reply(
     assert "/none/" in templates[0] and "/investigating/" in templates[1]
 
 
-def test_when_the_budget_is_spent_replies_wait_and_the_oldest_go_first(
-    make_app: Callable[..., App], platforms: dict[str, MockPlatform], settings
-) -> None:  # type: ignore[no-untyped-def]
-    import dataclasses
-
+def test_when_the_budget_is_spent_the_freshest_replies_go_first_and_escalations_never_wait(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform], settings: Settings
+) -> None:
     tight = dataclasses.replace(settings, limits=dataclasses.replace(settings.limits, posts_per_15min=2))
-    app = make_app()
-    app.service.settings = tight
-    account = tight.account("ID")
     now = datetime.now(UTC)
+    clock = ManualClock(now)
+    app = make_app(settings=tight, clock=clock)
+    account = tight.account("ID")
     mentions = [
         platforms["ID"].add_mention(COMPLAINT_ID, f"user{i}", created_at=now - timedelta(minutes=10 - i))
         for i in range(5)
     ]
     money = platforms["ID"].add_mention(MONEY_ID, "mas_tono")
     app.service.poll(account)
-    assert [p.in_reply_to for p in platforms["ID"].posts] == [mentions[0].id, mentions[1].id]
+    assert [p.in_reply_to for p in platforms["ID"].posts] == [mentions[4].id, mentions[3].id]
     assert app.store.mention(money.id)["status"] == "escalated"  # type: ignore[index]  # never waits
-    assert [r["id"] for r in app.store.pending("ID")] == [m.id for m in mentions[2:]]
-    app.service.clock = lambda: datetime.now(UTC) + timedelta(minutes=16)  # the window refills
+    assert [r.id for r in app.store.pending("ID")] == [m.id for m in reversed(mentions[:3])]
+    clock.advance(16 * 60)  # the 15-minute window refills, but the rest are now too old to answer one by one
     app.service.poll(account)
-    assert [p.in_reply_to for p in platforms["ID"].posts][2:] == [mentions[2].id, mentions[3].id]
+    assert len(platforms["ID"].posts) == 2
+    assert {app.store.mention(m.id)["status"] for m in mentions[:3]} == {"expired"}  # type: ignore[index]
+    assert {r["id"] for r in app.store.queue("ID")} >= {m.id for m in mentions[:3]}  # a human sees them
 
 
 def test_a_duplicate_content_refusal_is_retried_once_with_another_wording(
@@ -247,9 +250,10 @@ def test_a_duplicate_content_refusal_is_retried_once_with_another_wording(
     mention = platforms["ID"].add_mention(COMPLAINT_ID, "rina")
     app = make_app()
     account = app.settings.account("ID")
-    app.service.handle(account, app.service.me(account), mention)
-    state, note = app.service.incident_state(account)
-    first_choice = app.service.compose(account, app.store.mention(mention.id), state, note, exclude=())  # type: ignore[arg-type]
+    app.service.intake.handle(account, app.service.me(account), mention)
+    handled = app.store.handled(mention.id)
+    assert handled is not None
+    first_choice = app.service.outbox.compose(account, handled, app.service.outbox.incident(account), exclude=())
     platforms["ID"].fail_next.append(DuplicateContent("You are not allowed to create a Tweet with duplicate content."))
     app.service.send_pending(account)
     (posted,) = platforms["ID"].replies_to(mention.id)

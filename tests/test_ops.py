@@ -105,3 +105,31 @@ def test_stats_and_export_describe_what_was_handled(fake_x: FakeX, env: None, tm
     code, out = cli("export", "--format", "jsonl", "--since", "1h", "--config", config, "--db", db)
     assert len(out.splitlines()) == 3 and json.loads(out.splitlines()[0])["reply_text"]
     assert cli("stats", "--since", "yesterday", "--config", config, "--db", db)[0] == 2
+
+
+def test_in_approval_mode_a_spike_proposes_the_status_post_and_a_human_posts_it(
+    fake_x: FakeX, env: None, tmp_path: Path
+) -> None:
+    text = portable_config(**{"approval = false": "approval = true", "posts_per_15min = 50": "posts_per_15min = 2"})
+    config = tmp_path / "spike.toml"
+    config.write_text(text, encoding="utf-8")
+    db = str(tmp_path / "r.db")
+    assert cli("incident", "open", "ID", "--config", str(config), "--db", db)[0] == 0
+    admin_post(
+        fake_x.url,
+        "mentions",
+        [
+            mention("shopeeid", f"@shopeeid aplikasinya error, gabisa dibuka {i}", f"user{i}", lang="in")
+            for i in range(5)
+        ],
+    )
+    assert cli("run", "--once", "--config", str(config), "--db", db, "--metrics-port", "0")[0] == 0
+    assert admin_get(fake_x.url, "posts")["posts"] == []  # approval mode: nothing goes out by itself
+    code, out = cli("incident", "status-posts", "--config", str(config), "--db", db)
+    assert code == 0 and "proposed" in out and "ID" in out
+    code, out = cli("incident", "status-posts", "--post", "ID", "--config", str(config), "--db", db)
+    assert code == 0 and "posted" in out, out
+    (post,) = admin_get(fake_x.url, "posts")["posts"]
+    assert post.get("in_reply_to_tweet_id") is None and "kendala" in post["text"]
+    again = CliRunner().invoke(main, ["incident", "status-posts", "--post", "ID", "--config", str(config), "--db", db])
+    assert again.exit_code == 2 and "no proposed status post" in again.output

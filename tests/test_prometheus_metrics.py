@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -12,6 +11,7 @@ from bot.adapters.metrics import Metrics, MetricsObserver, label
 from bot.adapters.mock import MockPlatform
 from bot.adapters.observers import FanOut, SpikeAlerts
 from bot.bootstrap import App
+from bot.core.lifecycle import Event, Handled, Status
 from bot.core.models import Action, Category, Decision, Mention, Verdict
 from bot.core.replies import ComposedReply
 from bot.core.spike import SpikeDetector, SpikeEvent, SpikeKind
@@ -66,10 +66,24 @@ def test_a_decision_the_service_could_not_make_is_also_an_error(
     assert value(metrics, "replybot_errors_total", account="ID", kind="decide") == 1
 
 
+def handled(mention_id: str, created_at: datetime | None) -> Handled:
+    return Handled(mention_id, "ID", "reply", Status.REPLIED, "u1", "rina", "id", "login", created_at, None)
+
+
+def test_events_are_counted_per_account_and_kind(
+    observer: MetricsObserver, metrics: Metrics, account_id: Account
+) -> None:
+    observer.noted(account_id, Event.COVERED, 40)
+    observer.noted(account_id, Event.WINDOW_OVERRUN, 3)
+    observer.noted(account_id, Event.COVERED, 2)
+    assert value(metrics, "replybot_events_total", account="ID", event="covered_by_status") == 42
+    assert value(metrics, "replybot_events_total", account="ID", event="window_overrun") == 3
+
+
 def test_a_reply_is_counted_with_its_delay_since_the_mention(
     observer: MetricsObserver, metrics: Metrics, account_id: Account
 ) -> None:
-    observer.posted(account_id, {"id": "101", "created_at": NOW.isoformat()}, REPLY, "900")
+    observer.posted(account_id, handled("101", NOW), REPLY, "900")
     assert value(metrics, "replybot_replies_total", account="ID") == 1
     assert value(metrics, "replybot_mention_to_reply_seconds_sum", account="ID") == pytest.approx(90)
     assert value(metrics, "replybot_mention_to_reply_seconds_bucket", account="ID", le="60.0") == 0
@@ -80,9 +94,8 @@ def test_a_reply_is_counted_with_its_delay_since_the_mention(
 def test_a_reply_without_a_creation_time_has_no_delay(
     observer: MetricsObserver, metrics: Metrics, account_id: Account
 ) -> None:
-    observer.posted(account_id, {"id": "101", "created_at": None}, REPLY, "900")
-    observer.posted(account_id, {"id": "102", "created_at": "yesterday"}, REPLY, "901")
-    assert value(metrics, "replybot_replies_total", account="ID") == 2
+    observer.posted(account_id, handled("101", None), REPLY, "900")
+    assert value(metrics, "replybot_replies_total", account="ID") == 1
     assert value(metrics, "replybot_mention_to_reply_seconds_count", account="ID") in (None, 0)
 
 
@@ -129,7 +142,10 @@ class Exploding:
     def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
         raise RuntimeError("boom")
 
-    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+    def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
+        raise RuntimeError("boom")
+
+    def noted(self, account: Account, event: Event, count: int) -> None:
         raise RuntimeError("boom")
 
     def poll_done(self, account: Account) -> None:
@@ -141,12 +157,14 @@ def test_fan_out_reaches_every_observer_even_after_one_fails(
 ) -> None:
     fan: Observer = FanOut(Exploding(), observer)
     fan.decided(account_id, mention(), decision(), "pending")
-    fan.posted(account_id, {"id": "101", "created_at": None}, REPLY, "900")
+    fan.posted(account_id, handled("101", None), REPLY, "900")
+    fan.noted(account_id, Event.EXPIRED, 1)
     fan.poll_done(account_id)
     assert value(metrics, "replybot_mentions_total", account="ID", action="reply", reason="complaint:login") == 1
     assert value(metrics, "replybot_replies_total", account="ID") == 1
     assert value(metrics, "replybot_last_poll_timestamp_seconds", account="ID") is not None
-    assert caplog.text.count("observer Exploding failed") == 3
+    assert value(metrics, "replybot_events_total", account="ID", event="expired") == 1
+    assert caplog.text.count("observer Exploding failed") == 4
 
 
 # --- spike alerts ------------------------------------------------------------------------------------
@@ -156,8 +174,14 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.events: list[SpikeEvent] = []
 
+        self.texts: list[str] = []
+
     def notify(self, event: SpikeEvent) -> bool:
         self.events.append(event)
+        return True
+
+    def notify_text(self, text: str, account: str = "") -> bool:
+        self.texts.append(text)
         return True
 
 
@@ -176,6 +200,14 @@ def test_a_burst_of_complaints_sends_one_start_alert_and_ignores_the_rest(accoun
     now[0] = NOW + timedelta(minutes=3)
     alerts.poll_done(account_id)
     assert [e.kind for e in notifier.events] == [SpikeKind.START, SpikeKind.END]
+
+
+def test_mentions_lost_to_the_window_are_alerted_with_their_number(account_id: Account) -> None:
+    notifier = RecordingNotifier()
+    alerts: Observer = SpikeAlerts(SpikeDetector(), notifier, clock=lambda: NOW)
+    alerts.noted(account_id, Event.COVERED, 12)  # not news for the on-call channel
+    alerts.noted(account_id, Event.WINDOW_OVERRUN, 37)
+    assert len(notifier.texts) == 1 and "[ID]" in notifier.texts[0] and "37 mentions" in notifier.texts[0]
 
 
 def test_metrics_and_spikes_hear_a_real_poll_through_the_fan_out(

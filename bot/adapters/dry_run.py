@@ -25,5 +25,9 @@ class DryRunPlatform:
         self.sent += 1
         return Posted(f"dry-run-{self.sent}", text, in_reply_to)
 
+    def post_status(self, text: str) -> Posted:
+        self.sent += 1
+        return Posted(f"dry-run-{self.sent}", text, "")
+
     def own_replies(self, limit: int = 100) -> list[Posted]:
         return []

@@ -18,6 +18,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from bot.core.lifecycle import Event, Handled
 from bot.core.models import Decision, Mention
 from bot.core.replies import ComposedReply
 from bot.settings import Account
@@ -78,7 +79,10 @@ class HealthObserver:
     def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
         pass
 
-    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+    def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
+        pass
+
+    def noted(self, account: Account, event: Event, count: int) -> None:
         pass
 
     def poll_done(self, account: Account) -> None:

@@ -12,11 +12,11 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from bot.core.lifecycle import Event, Handled
 from bot.core.models import Decision, Mention
 from bot.core.replies import ComposedReply
 from bot.settings import Account
@@ -58,6 +58,12 @@ class Metrics:
         self.last_poll = Gauge(
             "replybot_last_poll_timestamp_seconds", "Unix time of the last successful poll.", ["account"], registry=r
         )
+        self.events = Counter(
+            "replybot_events_total",
+            "Mentions lost to X's window, complaints expired or covered by a status post, status posts made.",
+            ["account", "event"],
+            registry=r,
+        )
         self.latency = Histogram(
             "replybot_mention_to_reply_seconds",
             "Seconds from a mention's creation to our reply.",
@@ -86,19 +92,17 @@ class MetricsObserver:
         if decision.reason.startswith("error:"):
             self.metrics.errors.labels(account.code, "decide").inc()
 
-    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+    def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
         self.metrics.replies.labels(account.code).inc()
-        created = row.get("created_at")
-        if not created:
-            return
-        try:
-            at = datetime.fromisoformat(created)
-        except (TypeError, ValueError):
-            log.warning("unreadable created_at %r", created, extra={"account": account.code, "mention_id": row["id"]})
+        at = row.created_at
+        if at is None:
             return
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         self.metrics.latency.labels(account.code).observe(max(0.0, self.clock() - at.timestamp()))
+
+    def noted(self, account: Account, event: Event, count: int) -> None:
+        self.metrics.events.labels(account.code, event.value).inc(count)
 
     def poll_done(self, account: Account) -> None:
         self.metrics.last_poll.labels(account.code).set(self.clock())

@@ -110,7 +110,35 @@ def _m003_labels(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m001_initial, _m002_review_queue, _m003_labels]
+def _m004_status_posts(db: sqlite_utils.Database) -> None:
+    """Public status posts: one per account, incident and state, claimed (no post id yet) before posting."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS status_posts (
+            account TEXT NOT NULL,
+            incident_started_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            text TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('proposed', 'claimed', 'posted', 'failed')),
+            post_id TEXT,
+            created_at TEXT NOT NULL,
+            posted_at TEXT,
+            error TEXT,
+            PRIMARY KEY (account, incident_started_at, state)
+        );
+        CREATE INDEX IF NOT EXISTS mentions_pending ON mentions (account, status, created_at);
+        CREATE INDEX IF NOT EXISTS mentions_created ON mentions (account, created_at)
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m001_initial,
+    _m002_review_queue,
+    _m003_labels,
+    _m004_status_posts,
+]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

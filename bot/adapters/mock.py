@@ -76,8 +76,11 @@ class MockPlatform:
         self.posts.append(posted)
         return posted
 
+    def post_status(self, text: str) -> Posted:
+        return self.post_reply("", text)
+
     def own_replies(self, limit: int = 100) -> list[Posted]:
-        return list(reversed(self.posts[-limit:]))
+        return [p for p in reversed(self.posts[-limit:]) if p.in_reply_to]
 
     def replies_to(self, mention_id: str) -> list[Posted]:
         return [p for p in self.posts if p.in_reply_to == mention_id]

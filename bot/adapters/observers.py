@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.adapters.store import utcnow
 from bot.adapters.webhook import Notifier
+from bot.core.lifecycle import Event, Handled
 from bot.core.models import Action, Decision, Mention
 from bot.core.replies import ComposedReply
 from bot.core.spike import SpikeDetector, SpikeKind
@@ -38,8 +39,11 @@ class FanOut:
     def decided(self, account: Account, mention: Mention, decision: Decision, status: str) -> None:
         self._each("decided", account, mention, decision, status)
 
-    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+    def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
         self._each("posted", account, row, reply, post_id)
+
+    def noted(self, account: Account, event: Event, count: int) -> None:
+        self._each("noted", account, event, count)
 
     def poll_done(self, account: Account) -> None:
         self._each("poll_done", account)
@@ -73,8 +77,16 @@ class SpikeAlerts:
         if decision.action in COMPLAINT_ACTIONS and not decision.reason.startswith("error:"):
             self.detector.observe(account.code, mention.created_at or self.clock())
 
-    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
+    def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
         pass
+
+    def noted(self, account: Account, event: Event, count: int) -> None:
+        """Mentions lost to X's window are alerted like a spike: nobody will ever see them otherwise."""
+        if event is Event.WINDOW_OVERRUN and self.notifier is not None:
+            self.notifier.notify_text(
+                f":warning: replybot [{account.code}]: about {count} mentions fell out of X's mention window "
+                "before they were read (lost); reads are not keeping up"
+            )
 
     def poll_done(self, account: Account) -> None:
         event = self.detector.check(account.code, self.clock())

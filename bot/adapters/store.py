@@ -4,38 +4,35 @@ Every handled thread is recorded here so the bot never replies twice: not after 
 crash. The schema is created idempotently and migrated forward by small recorded functions
 (see ``bot.adapters.migrations``).
 
-Mention ``status`` values:
+Mention ``status`` values are :class:`bot.core.lifecycle.Status`; :meth:`Store.set_status` refuses a move its
+transition table does not allow (:class:`InvalidStatusTransition`).
 
-- ``pending``: decided ``reply``, waiting to be posted (budget, transient error, or just not yet);
-- ``claimed``: a post is being attempted; if the process dies here, the claim is reconciled against
-  the account's own recent posts before anything is posted again;
-- ``replied``: posted, ``reply_id`` recorded;
-- ``escalated``: waits for a human (``review`` commands), holding reply maybe posted;
-- ``ignored`` / ``skipped``: nothing to do (reason recorded);
-- ``failed``: a permanent error; waits for a human;
-- ``awaiting_approval``: the account is in approval mode; a human approves before it is posted;
-- ``unsure``: the model found it possibly a complaint, below the account's reply threshold (action ``review``);
-  a human decides: approve (the template reply is posted), reply by hand, escalate or mark done.
+The human queue is every escalation and every failed, awaiting, unsure or expired mention not yet marked
+reviewed. Complaints covered by a status post are counted there, not listed.
 
-The human queue is every escalation and every failed or awaiting mention not yet marked reviewed.
+``status_posts`` holds the account's public status posts, at most one per incident and state.
 
 ``labels`` holds the latest human decision per mention (the learning loop), beside what the bot had decided.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Iterator
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from bot.adapters.migrations import migrate
 from bot.core.incident import Incident
+from bot.core.lifecycle import POSTED, UNANSWERED, Handled, InvalidStatusTransition, Status, predecessors
 from bot.core.models import Decision, IncidentState, Mention, Posted
 
 log = logging.getLogger(__name__)
@@ -44,7 +41,10 @@ LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 """A str holds these only from broken input (escaped in JSON); SQLite cannot store them as UTF-8."""
 
 OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
-QUEUE_WHERE = "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval', 'unsure'))"
+"""A thread with a mention in one of these is answered, or about to be: a second mention in it is skipped."""
+QUEUE_WHERE = (
+    "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval', 'unsure', 'expired'))"
+)
 LABEL_ACTIONS = ("reply", "escalate", "ignore")
 """What a human can say a mention needed (the corpus's closed set; the bot's own ``review`` is not one)."""
 LABEL_CATEGORIES = ("outage", "login", "wallet", "checkout", "cart", "scan", "chat")
@@ -58,18 +58,33 @@ def iso(ts: datetime | None) -> str | None:
     return ts.astimezone(UTC).isoformat(timespec="seconds") if ts else None
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _serialized(method: F) -> F:
+    @functools.wraps(method)
+    def locked(self: Store, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class Store:
-    """The bot's memory. One instance per process; not shared between threads."""
+    """The bot's memory. One per process, shared by the runner's lanes: every method and every transaction
+    holds one lock, so the intake's page of decisions and the outbox's claim never interleave on the one
+    connection. (The generators ``mentions`` and ``labels`` are for commands, not for the lanes.)"""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.lock = threading.RLock()
         migrate(db)
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite_utils.Database(path)
+        db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
         with db.ensure_autocommit_on():
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -78,22 +93,25 @@ class Store:
 
     @classmethod
     def in_memory(cls) -> Store:
-        return cls(sqlite_utils.Database(memory=True))
+        return cls(sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False)))
 
     def close(self) -> None:
-        self.db.close()
+        with self.lock:
+            self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit (a whole page of decisions); all of them or none. Nests."""
-        with self.db.atomic():
+        with self.lock, self.db.atomic():
             yield
 
     # --- mentions -------------------------------------------------------------------------------------
 
+    @_serialized
     def has_mention(self, mention_id: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM mentions WHERE id = ?", [mention_id]).fetchone())
 
+    @_serialized
     def record_decision(self, mention: Mention, decision: Decision, status: str, now: datetime) -> bool:
         """Record a mention with its decision. Returns False if it was already recorded (nothing changes)."""
         row = {
@@ -120,15 +138,30 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    @_serialized
     def mention(self, mention_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM mentions WHERE id = ?", [mention_id]))
         return rows[0] if rows else None
 
-    def set_status(self, mention_id: str, status: str, now: datetime, **fields: Any) -> None:
-        updates = {"status": status, "updated_at": iso(now), **fields}
+    @_serialized
+    def set_status(self, mention_id: str, status: Status, now: datetime, **fields: Any) -> bool:
+        """Move a mention to ``status`` if the lifecycle allows it from where it is. False if it is unknown;
+        :class:`InvalidStatusTransition` if it is in a status that may not move there."""
+        updates = {"status": status.value, "updated_at": iso(now), **fields}
         sets = ", ".join(f"{k} = ?" for k in updates)
-        self.db.execute(f"UPDATE mentions SET {sets} WHERE id = ?", [*updates.values(), mention_id])
+        sources = sorted(predecessors(status))
+        cursor = self.db.execute(
+            f"UPDATE mentions SET {sets} WHERE id = ? AND status IN ({', '.join('?' for _ in sources)})",
+            [*updates.values(), mention_id, *sources],
+        )
+        if cursor.rowcount == 1:
+            return True
+        current = self.db.execute("SELECT status FROM mentions WHERE id = ?", [mention_id]).fetchone()
+        if current is None:
+            return False
+        raise InvalidStatusTransition(mention_id, Status(current[0]), status)
 
+    @_serialized
     def claim(self, mention_id: str, now: datetime, template: str | None = None) -> bool:
         """Move a pending mention to ``claimed`` (committed before posting); False if it was not pending."""
         cursor = self.db.execute(
@@ -138,29 +171,96 @@ class Store:
         )
         return cursor.rowcount == 1
 
-    def pending(self, account: str, limit: int = 1000) -> list[dict[str, Any]]:
-        """Mentions waiting for a reply, oldest first."""
-        return list(
-            self.db.query(
-                "SELECT * FROM mentions WHERE account = ? AND status = 'pending' "
-                "ORDER BY COALESCE(created_at, seen_at), length(id), id LIMIT ?",
-                [account, limit],
-            )
+    @_serialized
+    def pending(self, account: str, limit: int = 1000, born_after: datetime | None = None) -> list[Handled]:
+        """Mentions waiting for a post: escalations' holding replies first, then replies, newest first.
+
+        With ``born_after``, only those written since then, and those a human released (approved or wrote)."""
+        fresh = (
+            "AND (COALESCE(created_at, seen_at) >= ? OR manual_text IS NOT NULL OR reviewed_at IS NOT NULL) "
+            if born_after
+            else ""
         )
+        rows = self.db.query(
+            f"SELECT * FROM mentions WHERE account = ? AND status = 'pending' {fresh}"
+            "ORDER BY action = 'escalate' DESC, COALESCE(created_at, seen_at) DESC, length(id) DESC, id DESC "
+            "LIMIT ?",
+            [account, *([iso(born_after)] if born_after else []), limit],
+        )
+        return [Handled.from_row(r) for r in rows]
 
-    def claimed(self, account: str) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM mentions WHERE account = ? AND status = 'claimed'", [account]))
+    @_serialized
+    def handled(self, mention_id: str) -> Handled | None:
+        row = self.mention(mention_id)
+        return Handled.from_row(row) if row else None
 
+    @_serialized
+    def waiting_count(self, account: str) -> int:
+        """Replies waiting to go out: pending, or awaiting a human's approval."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM mentions WHERE account = ? AND status IN ('pending', 'awaiting_approval')",
+            [account],
+        )
+        return int(row.fetchone()[0])
+
+    @_serialized
+    def stale_pending(self, account: str, born_before: datetime) -> list[Handled]:
+        """Pending mentions written before ``born_before``: too old to answer one by one. One a human released
+        (approved or wrote) is not among them: a person chose to send it."""
+        rows = self.db.query(
+            "SELECT * FROM mentions WHERE account = ? AND status = 'pending' AND manual_text IS NULL "
+            "AND reviewed_at IS NULL AND COALESCE(created_at, seen_at) < ?",
+            [account, iso(born_before)],
+        )
+        return [Handled.from_row(r) for r in rows]
+
+    @_serialized
+    def author_replied_since(self, account: str, author_id: str, since: datetime, other_than: str) -> bool:
+        """True when the account posted a reply to another mention of this author at or after ``since``."""
+        if not author_id:
+            return False
+        row = self.db.execute(
+            "SELECT 1 FROM posts p JOIN mentions m ON m.id = p.in_reply_to WHERE p.account = ? AND m.author_id = ? "
+            "AND p.posted_at >= ? AND m.id != ? LIMIT 1",
+            [account, author_id, iso(since), other_than],
+        ).fetchone()
+        return row is not None
+
+    @_serialized
+    def claimed(self, account: str) -> list[Handled]:
+        rows = self.db.query("SELECT * FROM mentions WHERE account = ? AND status = 'claimed'", [account])
+        return [Handled.from_row(r) for r in rows]
+
+    @_serialized
+    def reread_from(self, account: str, checkpoint: str | None, overlap_s: float) -> str | None:
+        """Where the next read of mentions starts: the checkpoint, moved back to re-read the mentions written in
+        the ``overlap_s`` seconds before it (X sometimes delivers a mention late). None with no checkpoint."""
+        if checkpoint is None or overlap_s <= 0:
+            return checkpoint
+        mark = self.db.execute("SELECT created_at FROM mentions WHERE id = ?", [checkpoint]).fetchone()
+        if not mark or not mark[0]:
+            return checkpoint
+        boundary = datetime.fromisoformat(mark[0]) - timedelta(seconds=overlap_s)
+        row = self.db.execute(
+            "SELECT id FROM mentions WHERE account = ? AND created_at < ? "
+            "ORDER BY created_at DESC, length(id) DESC, id DESC LIMIT 1",
+            [account, iso(boundary)],
+        ).fetchone()
+        return row[0] if row else checkpoint
+
+    @_serialized
     def history_flags(
         self, account: str, conversation_id: str, author_id: str, since: datetime
     ) -> tuple[bool, bool, bool]:
-        """(thread answered, author answered since ``since``, author opted out) in one round trip."""
+        """(thread answered, author answered since ``since``, author opted out) in one round trip.
+
+        The author cooldown counts replies actually posted, not ones still waiting (which may never go out)."""
         marks = ", ".join("?" for _ in OPEN_STATUSES)
         row = self.db.execute(
             f"SELECT EXISTS(SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND status IN ({marks})), "
-            f"EXISTS(SELECT 1 FROM mentions WHERE account = ? AND author_id = ? AND status IN ({marks}) "
-            "AND seen_at >= ?), EXISTS(SELECT 1 FROM opt_outs WHERE author_id = ?)",
-            [account, conversation_id, *OPEN_STATUSES, account, author_id, *OPEN_STATUSES, iso(since), author_id],
+            "EXISTS(SELECT 1 FROM posts p JOIN mentions m ON m.id = p.in_reply_to WHERE p.account = ? "
+            "AND m.author_id = ? AND p.posted_at >= ?), EXISTS(SELECT 1 FROM opt_outs WHERE author_id = ?)",
+            [account, conversation_id, *OPEN_STATUSES, account, author_id, iso(since), author_id],
         ).fetchone()
         return bool(row[0]), bool(author_id) and bool(row[1]), bool(author_id) and bool(row[2])
 
@@ -177,6 +277,7 @@ class Store:
 
     # --- posts ----------------------------------------------------------------------------------------
 
+    @_serialized
     def record_post(
         self, account: str, mention_id: str, post_id: str, text: str, template: str | None, now: datetime
     ) -> None:
@@ -187,8 +288,9 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [post_id, account, mention_id, text, template, iso(now)],
             )
-            self.set_status(mention_id, "replied", now, reply_id=post_id, reply_text=text, template=template)
+            self.set_status(mention_id, Status.REPLIED, now, reply_id=post_id, reply_text=text, template=template)
 
+    @_serialized
     def adopt_reply(self, account: str, post: Posted, now: datetime) -> bool:
         """Record a reply the account already has on X for a mention this database never saw (a lost or new
         database): the mention counts as answered, so it is never answered again. False if it was known."""
@@ -208,6 +310,7 @@ class Store:
             )
         return True
 
+    @_serialized
     def recent_post_texts(self, account: str, limit: int) -> list[str]:
         rows = self.db.execute(
             "SELECT text FROM posts WHERE account = ? ORDER BY posted_at DESC, rowid DESC LIMIT ?",
@@ -215,6 +318,7 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows]
 
+    @_serialized
     def posts_since(self, account: str, since: datetime) -> int:
         row = self.db.execute(
             "SELECT COUNT(*) FROM posts WHERE account = ? AND posted_at >= ?", [account, iso(since)]
@@ -223,10 +327,12 @@ class Store:
 
     # --- checkpoints ------------------------------------------------------------------------------------
 
+    @_serialized
     def checkpoint(self, account: str) -> str | None:
         row = self.db.execute("SELECT since_id FROM checkpoints WHERE account = ?", [account]).fetchone()
         return row[0] if row else None
 
+    @_serialized
     def set_checkpoint(self, account: str, since_id: str, now: datetime) -> None:
         self.db.execute(
             "INSERT INTO checkpoints (account, since_id, updated_at) VALUES (?, ?, ?) "
@@ -236,6 +342,7 @@ class Store:
 
     # --- incidents and opt-outs ------------------------------------------------------------------------
 
+    @_serialized
     def incident(self, account: str) -> Incident:
         rows = list(self.db.query("SELECT * FROM incidents WHERE account = ?", [account]))
         if not rows:
@@ -249,6 +356,7 @@ class Store:
             note=r["note"] or "",
         )
 
+    @_serialized
     def set_incident(
         self, account: str, state: IncidentState, now: datetime, note: str | None = None, new: bool = False
     ) -> Incident:
@@ -265,6 +373,7 @@ class Store:
         self.save_incident(incident)
         return self.incident(account)
 
+    @_serialized
     def save_incident(self, incident: Incident) -> None:
         self.db.table("incidents").upsert(
             {
@@ -277,25 +386,30 @@ class Store:
             pk="account",
         )
 
+    @_serialized
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None:
         self.db.execute(
             "INSERT OR IGNORE INTO opt_outs (author_id, account, at) VALUES (?, ?, ?)",
             [author_id, account, iso(now)],
         )
 
+    @_serialized
     def opted_out(self, author_id: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM opt_outs WHERE author_id = ?", [author_id]).fetchone())
 
     # --- the human queue ---------------------------------------------------------------------------------
 
+    @_serialized
     def queue(self, account: str | None = None) -> list[dict[str, Any]]:
         clause, args = (" AND account = ?", [account]) if account else ("", [])
         return list(self.db.query(f"SELECT * FROM mentions WHERE {QUEUE_WHERE}{clause} ORDER BY seen_at, id", args))
 
+    @_serialized
     def queue_length(self, account: str) -> int:
         row = self.db.execute(f"SELECT COUNT(*) FROM mentions WHERE {QUEUE_WHERE} AND account = ?", [account])
         return int(row.fetchone()[0])
 
+    @_serialized
     def mark_reviewed(self, mention_id: str, now: datetime, note: str | None) -> bool:
         cursor = self.db.execute(
             "UPDATE mentions SET reviewed_at = ?, review_note = ?, updated_at = ? WHERE id = ?",
@@ -303,43 +417,158 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    @_serialized
     def escalate(self, mention_id: str, now: datetime, note: str | None = None) -> bool:
         """A human says this needs a human: back on the queue as an escalation, never auto-replied.
 
         A mention whose reply is posted or being posted keeps that status (the thread stays answered)."""
+        kept = ", ".join(f"'{s.value}'" for s in sorted(POSTED))
         cursor = self.db.execute(
             "UPDATE mentions SET action = 'escalate', "
-            "status = CASE WHEN status IN ('claimed', 'replied') THEN status ELSE 'escalated' END, "
+            f"status = CASE WHEN status IN ({kept}) THEN status ELSE 'escalated' END, "
             "reviewed_at = NULL, review_note = COALESCE(?, review_note), updated_at = ? WHERE id = ?",
             [note, iso(now), mention_id],
         )
         return cursor.rowcount == 1
 
+    @_serialized
     def release_for_posting(self, mention_id: str, now: datetime, manual_text: str | None = None) -> bool:
         """Approve a waiting reply, or queue a human-written one: it goes through the normal claim path.
 
         Approving an ``unsure`` mention makes it a reply: the account's template for it is posted."""
-        statuses = (
-            "('awaiting_approval', 'unsure')"
-            if manual_text is None
-            else "('awaiting_approval', 'unsure', 'escalated', 'failed', 'ignored', 'skipped')"
-        )
+        approvable = (Status.AWAITING_APPROVAL, Status.UNSURE)
+        sources = approvable if manual_text is None else sorted(predecessors(Status.PENDING) - {Status.CLAIMED})
         cursor = self.db.execute(
             "UPDATE mentions SET action = CASE WHEN status = 'unsure' THEN 'reply' ELSE action END, "
             f"status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
-            f"reviewed_at = ? WHERE id = ? AND status IN {statuses}",
-            [manual_text, iso(now), iso(now), mention_id],
+            f"reviewed_at = ? WHERE id = ? AND status IN ({', '.join('?' for _ in sources)})",
+            [manual_text, iso(now), iso(now), mention_id, *sources],
         )
         return cursor.rowcount == 1
 
+    @_serialized
     def counts(self, account: str | None = None) -> dict[str, int]:
         args = [account] if account else []
         clause = "WHERE account = ?" if account else ""
         rows = self.db.execute(f"SELECT status, COUNT(*) FROM mentions {clause} GROUP BY status", args)
         return {status: int(n) for status, n in rows.fetchall()}
 
+    @_serialized
+    def unanswered(self, account: str | None = None) -> dict[tuple[str, str, str], int]:
+        """Complaints nobody answered one by one: (account, category, status) -> count, expired or covered."""
+        clause, args = (" AND account = ?", [account]) if account else ("", [])
+        marks = ", ".join("?" for _ in UNANSWERED)
+        rows = self.db.execute(
+            f"SELECT account, COALESCE(category, ''), status, COUNT(*) FROM mentions WHERE status IN ({marks})"
+            f"{clause} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            [*sorted(UNANSWERED), *args],
+        )
+        return {(a, c, st): int(n) for a, c, st, n in rows.fetchall()}
+
+    # --- status posts: one public post per incident and state --------------------------------------------
+
+    @_serialized
+    def status_post(self, account: str, incident_started_at: datetime, state: IncidentState) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM status_posts WHERE account = ? AND incident_started_at = ? AND state = ?",
+                [account, iso(incident_started_at), state.value],
+            )
+        )
+        return rows[0] if rows else None
+
+    @_serialized
+    def status_posts(self, account: str | None = None) -> list[dict[str, Any]]:
+        clause, args = ("WHERE account = ?", [account]) if account else ("", [])
+        return list(self.db.query(f"SELECT * FROM status_posts {clause} ORDER BY created_at, account", args))
+
+    @_serialized
+    def incident_has_status_post(self, account: str, incident_started_at: datetime) -> bool:
+        """True when the account posted (or proposed) a status post for any state of this incident."""
+        row = self.db.execute(
+            "SELECT 1 FROM status_posts WHERE account = ? AND incident_started_at = ? "
+            "AND status IN ('posted', 'proposed', 'claimed') LIMIT 1",
+            [account, iso(incident_started_at)],
+        ).fetchone()
+        return row is not None
+
+    @_serialized
+    def claim_status_post(
+        self,
+        account: str,
+        incident_started_at: datetime,
+        state: IncidentState,
+        text: str,
+        now: datetime,
+        *,
+        proposed: bool = False,
+    ) -> bool:
+        """Reserve the status post of this incident and state (committed before posting: at most one is ever
+        posted, even after a crash). ``proposed``: approval mode, a human posts it. False if one exists."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO status_posts (account, incident_started_at, state, text, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [account, iso(incident_started_at), state.value, text, "proposed" if proposed else "claimed", iso(now)],
+        )
+        return cursor.rowcount == 1
+
+    @_serialized
+    def take_proposed_status_post(self, account: str, incident_started_at: datetime, state: IncidentState) -> bool:
+        """A human approves a proposed status post: it becomes claimed, to be posted now. False if none waits."""
+        cursor = self.db.execute(
+            "UPDATE status_posts SET status = 'claimed' WHERE account = ? AND incident_started_at = ? AND state = ? "
+            "AND status = 'proposed'",
+            [account, iso(incident_started_at), state.value],
+        )
+        return cursor.rowcount == 1
+
+    @_serialized
+    def release_status_post(self, account: str, incident_started_at: datetime, state: IncidentState) -> None:
+        """Give up a claim that X certainly did not act on (it refused before posting): it may be tried again."""
+        self.db.execute(
+            "DELETE FROM status_posts WHERE account = ? AND incident_started_at = ? AND state = ? "
+            "AND status = 'claimed'",
+            [account, iso(incident_started_at), state.value],
+        )
+
+    @_serialized
+    def finish_status_post(
+        self,
+        account: str,
+        incident_started_at: datetime,
+        state: IncidentState,
+        now: datetime,
+        *,
+        post_id: str | None = None,
+        text: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record how a claimed or proposed status post ended: posted (with its id), or failed (``error``)."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE status_posts SET status = ?, post_id = ?, text = COALESCE(?, text), posted_at = ?, "
+                "error = ? WHERE account = ? AND incident_started_at = ? AND state = ?",
+                [
+                    "failed" if error else "posted",
+                    post_id,
+                    text,
+                    iso(now) if post_id else None,
+                    error,
+                    account,
+                    iso(incident_started_at),
+                    state.value,
+                ],
+            )
+            if post_id:  # it counts against the account's post budget like any post
+                self.db.execute(
+                    "INSERT OR IGNORE INTO posts (id, account, in_reply_to, text, template, posted_at) "
+                    "VALUES (?, ?, '', ?, 'status', ?)",  # in reply to nothing
+                    [post_id, account, text or "", iso(now)],
+                )
+
     # --- labels: the learning loop -------------------------------------------------------------------
 
+    @_serialized
     def record_label(
         self,
         mention_id: str,
@@ -372,6 +601,7 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    @_serialized
     def label(self, mention_id: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM labels WHERE mention_id = ?", [mention_id]))
         return rows[0] if rows else None

@@ -22,7 +22,11 @@ class Notifier(Protocol):
     """Somewhere spike alerts go."""
 
     def notify(self, event: SpikeEvent) -> bool:
-        """Deliver one alert. True when it was accepted; never raises."""
+        """Deliver one spike alert. True when it was accepted; never raises."""
+        ...
+
+    def notify_text(self, text: str, account: str = "") -> bool:
+        """Deliver any other alert (mentions lost to X's window). True when accepted; never raises."""
         ...
 
 
@@ -48,25 +52,19 @@ class SlackWebhook:
         return f"SlackWebhook(host={self._host!r})"
 
     def notify(self, event: SpikeEvent) -> bool:
+        sent = self.notify_text(alert_text(event), event.account)
+        if sent:
+            log.info("spike alert sent (%s)", event.kind.value, extra={"account": event.account})
+        return sent
+
+    def notify_text(self, text: str, account: str = "") -> bool:
+        """Deliver one line of text; True when the webhook accepted it. Never raises, never logs the URL."""
         try:
-            response = self.session.post(
-                self.url, json={"text": alert_text(event)}, timeout=self.timeout, allow_redirects=False
-            )
+            response = self.session.post(self.url, json={"text": text}, timeout=self.timeout, allow_redirects=False)
         except Exception as exc:  # an alert must never stop the loop; the message would leak the URL
-            log.warning(
-                "spike alert not sent: %s talking to %s",
-                type(exc).__name__,
-                self._host,
-                extra={"account": event.account},
-            )
+            log.warning("alert not sent: %s talking to %s", type(exc).__name__, self._host, extra={"account": account})
             return False
         if not 200 <= response.status_code < 300:
-            log.warning(
-                "spike alert not sent: %s answered %d",
-                self._host,
-                response.status_code,
-                extra={"account": event.account},
-            )
+            log.warning("alert not sent: %s answered %d", self._host, response.status_code, extra={"account": account})
             return False
-        log.info("spike alert sent (%s)", event.kind.value, extra={"account": event.account})
         return True

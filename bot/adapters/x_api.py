@@ -187,6 +187,12 @@ class XPlatform:
         return MentionPage(tuple(tweets), tweets[-1].id if tweets else None, extras)
 
     def post_reply(self, in_reply_to: str, text: str) -> Posted:
+        return self._create(text, in_reply_to)
+
+    def post_status(self, text: str) -> Posted:
+        return self._create(text, None)
+
+    def _create(self, text: str, in_reply_to: str | None) -> Posted:
         self._check_pacing("post")
         try:
             resp = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
@@ -211,7 +217,7 @@ class XPlatform:
         finally:
             self._note_limits("post")
         data = resp.data or {}
-        return Posted(str(data["id"]), str(data.get("text", text)), in_reply_to)
+        return Posted(str(data["id"]), str(data.get("text", text)), in_reply_to or "")
 
     def own_replies(self, limit: int = 100) -> list[Posted]:
         me = self.me()

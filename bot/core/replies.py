@@ -33,6 +33,8 @@ MAX_WEIGHT = 280
 MIN_WORDINGS = 3
 GENERAL = "general"
 ESCALATE = "escalate"
+STATUS = "status"
+"""``<CODE>/<lang>/status/<state>.j2``: the account's public status post for an incident state (optional)."""
 SUFFIX = ".j2"
 SEPARATOR_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")  # used with fullmatch
@@ -321,10 +323,15 @@ def _worst_case(account: Account, note: str) -> dict[str, str]:
 
 def _expected_files(account: Account) -> set[str]:
     names = [GENERAL, *(c.value for c in Category)]
+    status = [f"{STATUS}/{s.value}{SUFFIX}" for s in IncidentState if s is not IncidentState.NONE]
     return {
         f"{account.code}/{lang}/{rest}"
         for lang in account.languages
-        for rest in [f"{ESCALATE}{SUFFIX}", *(f"{s.value}/{n}{SUFFIX}" for s in IncidentState for n in names)]
+        for rest in [
+            f"{ESCALATE}{SUFFIX}",
+            *(f"{s.value}/{n}{SUFFIX}" for s in IncidentState for n in names),
+            *status,
+        ]
     }
 
 

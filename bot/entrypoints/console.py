@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
-from typing import Any
 
 import click
 
+from bot.core.lifecycle import Event, Handled
 from bot.core.models import Action, Decision, Mention
 from bot.core.replies import ComposedReply
 from bot.settings import Account
@@ -52,13 +52,23 @@ class ConsoleObserver:
             block += "\n  ↳ " + click.style("not sure enough to post: queued for a human to decide", fg="yellow")
         self.blocks[mention.id] = block
 
-    def posted(self, account: Account, row: dict[str, Any], reply: ComposedReply, post_id: str) -> None:
-        block = self.blocks.get(row["id"]) or self._block(
-            account, row["author_handle"], row["text"], row["lang"], row["action"], row["reason"]
+    def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
+        block = self.blocks.get(row.id) or self._block(
+            account, row.author_handle, row.text, row.lang or "", row.action, row.reason
         )
-        note = "holding reply, queued for a human" if row["action"] == Action.ESCALATE.value else reply.template
+        note = "holding reply, queued for a human" if row.action == Action.ESCALATE.value else reply.template
         label = click.style(f"↳ {self.verb} ({note}):", fg="cyan")
-        self.blocks[row["id"]] = f"{block}\n  {label}\n{_indent(reply.text)}"
+        self.blocks[row.id] = f"{block}\n  {label}\n{_indent(reply.text)}"
+
+    def noted(self, account: Account, event: Event, count: int) -> None:
+        words = {
+            Event.WINDOW_OVERRUN: f"{count} mentions lost: they fell out of X's window before they were read",
+            Event.EXPIRED: f"{count} complaints too old to answer, no status post: left for a human",
+            Event.COVERED: f"{count} complaints too old to answer one by one: covered by the status post",
+            Event.STATUS_POSTED: f"status post {self.verb.replace('would post', 'would be posted')}",
+            Event.STATUS_PROPOSED: "status post proposed for approval",
+        }
+        click.echo(click.style(f"[{account.code}] {words[event]}", fg="magenta") + "\n")
 
     def poll_done(self, account: Account) -> None:
         for block in self.blocks.values():

@@ -93,3 +93,45 @@ def incident_status(config_path: Path | None, db_path: Path | None) -> None:
     settings, store = _incident_store(config_path, db_path, None, must_exist=True)
     for account in settings.accounts:
         _print_incident(settings, store, account.code)
+
+
+@incident.command("status-posts")
+@common_options
+@click.option("--post", "post_code", metavar="CODE", help="Post this account's proposed status post now.")
+def incident_status_posts(config_path: Path | None, db_path: Path | None, post_code: str | None) -> None:
+    """List the status posts made or proposed (approval mode); --post CODE posts the proposed one of CODE."""
+    settings, store = _incident_store(config_path, db_path, post_code, must_exist=True)
+    if post_code:
+        _post_proposed(settings, store, db_path, post_code.upper())
+        return
+    posts = store.status_posts()
+    if not posts:
+        click.echo("no status posts")
+        return
+    for p in posts:
+        text = " ".join(p["text"].split())[:70]
+        click.echo(f"{p['account']:4} {p['state']:14} {p['status']:9} {p['post_id'] or '-':20} {text}")
+
+
+def _post_proposed(settings: Settings, store: Store, db_path: Path | None, code: str) -> None:
+    from bot.bootstrap import build
+    from bot.service import AccountStopped
+    from bot.service.incidents import incident_now
+
+    account = settings.account(code)
+    if not account.enabled:
+        fail(f"account {code} has no X credentials ({account.disabled_reason()}); nothing was posted")
+    now = datetime.now(UTC)
+    current = incident_now(store, code, now, settings.limits.resolved_quiet_s)
+    if current.started_at is None or not store.take_proposed_status_post(code, current.started_at, current.state):
+        fail(f"account {code} has no proposed status post for its current incident state ({current.state.value})")
+    proposal = store.status_post(code, current.started_at, current.state) or {}
+    app = build(settings, dry_run=False, db_path=db_path, accounts=(account,), store=store)
+    try:
+        posted = app.service.outbox.announcer.post(account, current, str(proposal.get("text", "")))
+    except AccountStopped as exc:
+        fail(str(exc))
+    after = store.status_post(code, current.started_at, current.state) or {}
+    if not posted:
+        fail(f"{code}: the status post was not posted ({after.get('error') or 'X refused for now; try again'})")
+    click.echo(f"{code}: status post {after.get('status')} {after.get('post_id') or ''}".rstrip())

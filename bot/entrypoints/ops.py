@@ -99,16 +99,25 @@ def review() -> None:
 def review_list(config_path: Path | None, db_path: Path | None, code: str | None) -> None:
     """List what waits for a human, oldest first."""
     settings = load(config_path, db_path)
-    rows = open_store(settings, db_path).queue(account_or_fail(settings, code).code if code else None)
-    if not rows:
+    store = open_store(settings, db_path)
+    only = account_or_fail(settings, code).code if code else None
+    rows = store.queue(only)
+    unanswered = store.unanswered(only)
+    if not rows and not unanswered:
         click.echo("the queue is empty")
         return
-    click.echo(f"{'id':20} {'acct':4} {'status':17} {'category':8} {'reason':26} text")
+    if rows:
+        click.echo(f"{'id':20} {'acct':4} {'status':17} {'category':8} {'reason':26} text")
     for r in rows:
         text = " ".join(r["text"].split())[:60]
         click.echo(
             f"{r['id']:20} {r['account']:4} {r['status']:17} {r['category'] or '-':8} {r['reason'][:26]:26} {text}"
         )
+    if unanswered:
+        click.echo("\ncomplaints not answered one by one (too old when their turn came):")
+        for (account, category, status), n in unanswered.items():
+            how = "covered by the status post" if status == "covered_by_status" else "expired, listed above"
+            click.echo(f"  {account:4} {category or '-':8} {n:6}  {how}")
 
 
 @review.command("show")
@@ -312,6 +321,8 @@ def account_stats(store: Store, settings: Settings, account: Account, since: dat
         "ignored": sum(ignored.values()),
         "ignored_by_reason": dict(sorted(ignored.items(), key=lambda kv: -kv[1])),
         "pending": sum(r["status"] == "pending" for r in rows),
+        "covered_by_status": sum(r["status"] == "covered_by_status" for r in rows),
+        "expired": sum(r["status"] == "expired" for r in rows),
         "queue": store.queue_length(account.code),
         "budget_left": budget_left(store, settings.limits, account.code, datetime.now(UTC)),
         "latency_p50_s": median(latencies) if latencies else None,
@@ -340,6 +351,8 @@ def stats(config_path: Path | None, db_path: Path | None, since: str | None, as_
             f"ignored {s['ignored']:5}  queue {s['queue']:4}  pending {s['pending']:4}  budget {s['budget_left']:4}  "
             f"mention→reply p50 {p50} p95 {p95}"
         )
+        if s["covered_by_status"] or s["expired"]:
+            click.echo(f"       covered by the status post {s['covered_by_status']:5}  expired {s['expired']:5}")
         for reason, n in list(s["ignored_by_reason"].items())[:6]:
             click.echo(f"       ignored {n:5} {reason}")
 

@@ -1,12 +1,17 @@
-"""The long-running loop: poll every account every interval until SIGINT/SIGTERM."""
+"""The long-running loop until SIGINT/SIGTERM: for each account, an intake lane and an outbox lane.
+
+Each lane is a thread with its own schedule, so reading never waits for posting and one slow account never
+delays another: the intake reads every ``interval`` (at once again while reads come back full: X's
+800-mention window is never outrun while X allows reads), the outbox posts whenever something fresh waits and
+the budget allows. ``--once`` is one read and one round of posting per account, in turn, then exit.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -37,7 +42,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def update_gauges(app: App, account: Account, ok: bool) -> None:
     if app.metrics is None:
         return
-    app.metrics.polled(account.code, ok, time.time())
+    app.metrics.polled(account.code, ok, app.clock.now().timestamp())
     try:
         counts = app.store.counts(account.code)
         app.metrics.set_gauges(
@@ -50,35 +55,122 @@ def update_gauges(app: App, account: Account, ok: bool) -> None:
         log.exception("could not update gauges", extra={"account": account.code})
 
 
-def run_loop(app: App, interval_s: float, stop: threading.Event, once: bool = False) -> int:
-    """Poll until stopped. Returns the process exit status (0, or 1 when every account had to stop)."""
-    active = list(app.accounts)
-    app.service.should_stop = stop.is_set
-    log.info("polling %s every %ss", ",".join(a.code for a in active) or "no accounts", interval_s)
-    while active and not stop.is_set():
-        for account in list(active):
-            if stop.is_set():
-                break
-            ok = False
+def _poll_once(app: App, active: list[Account]) -> None:
+    for account in list(active):
+        ok = False
+        try:
+            result = app.service.poll(account)
+            ok = True
+            log.debug("polled: %s", result, extra={"account": account.code})
+            if app.metrics and result.errors:
+                app.metrics.error(account.code, "send", result.errors)
+        except AccountStopped as exc:
+            _stopped(app, active, account, exc)
+        except PlatformError as exc:
+            log.warning("poll failed, will retry next interval: %s", exc, extra={"account": account.code})
+        except Exception:
+            log.exception("poll failed unexpectedly, will retry next interval", extra={"account": account.code})
+        update_gauges(app, account, ok)
+
+
+def _stopped(app: App, active: list[Account], account: Account, exc: AccountStopped) -> None:
+    if account in active:
+        log.error("%s; the other accounts keep running", exc, extra={"account": account.code})
+        active.remove(account)
+        if app.metrics:
+            app.metrics.error(account.code, "account_stopped")
+
+
+OUTBOX_IDLE_S = 5.0
+"""How long the outbox lane waits when nothing could be posted (nothing fresh waits, or the budget is spent)."""
+
+
+class Lanes:
+    """The intake and outbox threads of every account."""
+
+    def __init__(
+        self,
+        app: App,
+        interval_s: float,
+        stop: threading.Event,
+        pause: Callable[[float], object] | None = None,
+    ) -> None:
+        self.app = app
+        self.interval_s = interval_s
+        self.stop = stop
+        self.pause = pause or stop.wait
+        """Waits this many seconds of the app's clock, or until stopped (a drill's clock runs faster)."""
+        self.active = list(app.accounts)
+        self.gone: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _alive(self, account: Account) -> bool:
+        return not self.stop.is_set() and account.code not in self.gone
+
+    def _account_stopped(self, account: Account, exc: AccountStopped) -> None:
+        with self._lock:
+            self.gone.add(account.code)
+            _stopped(self.app, self.active, account, exc)
+
+    def intake(self, account: Account) -> None:
+        while self._alive(account):
+            ok, wait = False, self.interval_s
             try:
-                result = app.service.poll(account)
+                result = self.app.service.read(account)
                 ok = True
-                log.debug("polled: %s", result, extra={"account": account.code})
-                if app.metrics and result.errors:
-                    app.metrics.error(account.code, "send", result.errors)
+                if result.full:
+                    wait = 0.0  # more may be waiting: read again now
             except AccountStopped as exc:
-                log.error("%s; the other accounts keep running", exc, extra={"account": account.code})
-                active.remove(account)
-                if app.metrics:
-                    app.metrics.error(account.code, "account_stopped")
+                self._account_stopped(account, exc)
             except PlatformError as exc:
-                log.warning("poll failed, will retry next interval: %s", exc, extra={"account": account.code})
+                log.warning("read failed, will retry next interval: %s", exc, extra={"account": account.code})
             except Exception:
-                log.exception("poll failed unexpectedly, will retry next interval", extra={"account": account.code})
-            update_gauges(app, account, ok)
-        if once:
-            break
-        stop.wait(interval_s)
+                log.exception("read failed unexpectedly, will retry", extra={"account": account.code})
+            update_gauges(self.app, account, ok)
+            if wait:
+                self.pause(wait)
+
+    def outbox(self, account: Account) -> None:
+        while self._alive(account):
+            wait = min(self.interval_s, OUTBOX_IDLE_S)
+            try:
+                result = self.app.service.send(account)
+                if self.app.metrics and result.errors:
+                    self.app.metrics.error(account.code, "send", result.errors)
+                if result.posted and not result.errors:
+                    wait = 0.0
+            except AccountStopped as exc:
+                self._account_stopped(account, exc)
+            except PlatformError as exc:
+                log.warning("sending failed, will retry: %s", exc, extra={"account": account.code})
+            except Exception:
+                log.exception("sending failed unexpectedly, will retry", extra={"account": account.code})
+            if wait:
+                self.pause(wait)
+
+    def run(self) -> None:
+        threads = [
+            threading.Thread(target=lane, args=(account,), name=f"{name}-{account.code}", daemon=True)
+            for account in self.app.accounts
+            for name, lane in (("intake", self.intake), ("outbox", self.outbox))
+        ]
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=0.2)
+
+
+def run_loop(app: App, interval_s: float, stop: threading.Event, once: bool = False) -> int:
+    """Run until stopped (or once). Returns the process exit status (0, or 1 when every account had to stop)."""
+    log.info("polling %s every %ss", ",".join(a.code for a in app.accounts) or "no accounts", interval_s)
+    if once:
+        active = list(app.accounts)
+        _poll_once(app, active)
+    else:
+        lanes = Lanes(app, interval_s, stop)
+        lanes.run()
+        active = lanes.active
     if not active and app.accounts:
         log.error("every account stopped")
         return 1

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.clock import ManualClock
 from bot.adapters.mock import MockPlatform
 from bot.adapters.store import Store
 from bot.bootstrap import build
@@ -24,12 +25,11 @@ class QuietObserver:
     def posted(self, *args: Any) -> None:
         pass
 
-    def poll_done(self, *args: Any) -> None:
+    def noted(self, *args: Any) -> None:
         pass
 
-
-def _fixed(at: datetime) -> Callable[[], datetime]:
-    return lambda: at
+    def poll_done(self, *args: Any) -> None:
+        pass
 
 
 def _created_at(value: Any) -> datetime | None:
@@ -85,6 +85,8 @@ def simulate_rows(
     )
     settings = dataclasses.replace(settings, limits=limits)
     platforms = {a.code: MockPlatform(handle=a.handle, account=a.code) for a in settings.accounts}
+    now = datetime.now(UTC)
+    clock = ManualClock(now)
     app = build(
         settings,
         dry_run=True,
@@ -92,9 +94,9 @@ def simulate_rows(
         observer=QuietObserver(),
         store=Store.in_memory(),
         incident_override=IncidentState(incident) if incident else None,
+        clock=clock,
     )
     service = app.service
-    now = datetime.now(UTC)
     for number, row, error in rows:
         if row is None:
             yield {"line": number, "error": error}
@@ -104,8 +106,8 @@ def simulate_rows(
             mention = _mention(row, number, account)
             if independent:
                 mention = dataclasses.replace(mention, author_id=f"sim-line-{number}", conversation_id=None)
-            service.clock = _fixed(mention.created_at or now)  # judge each row at its own time
-            decision = service.handle(account, service.me(account), mention)
+            clock.set(mention.created_at or now)  # judge each row at its own time
+            decision = service.intake.handle(account, service.me(account), mention)
             if decision is None:
                 yield {"line": number, "error": f"duplicate id {mention.id!r}"}
                 continue

@@ -25,11 +25,23 @@ log = logging.getLogger(__name__)
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], app: App, hang_seconds: float) -> None:
+    def __init__(self, address: tuple[str, int], app: App, hang_seconds: float, latency_s: float = 0.0) -> None:
         super().__init__(address, _Handler)
         self.app = app
         self.hang_seconds = hang_seconds
+        self.latency_s = latency_s
         self.stopping = threading.Event()
+
+    def take_latency(self, path: str) -> None:
+        """Each API call (not the admin API) takes ``latency_s`` fake seconds before X answers: real seconds
+        scaled by the clock's speed, or, on a frozen clock, the clock moved forward (calls then take turns)."""
+        if self.latency_s <= 0 or path.startswith("/_admin/"):
+            return
+        clock = self.app.clock
+        if clock.speed > 0:
+            self.stopping.wait(self.latency_s / clock.speed)
+        else:
+            clock.advance(self.latency_s)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -54,6 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
+            self.server.take_latency(self.path)
             outcome = self.server.app.handle(method, self.path, headers, body)
         except Exception:
             log.exception("fake X failed on %s %s", method, self.path)
@@ -90,10 +103,13 @@ class FakeX:
         seed: int | None = None,
         clock: Clock | None = None,
         hang_seconds: float = 30.0,
+        latency_s: float = 0.0,
     ) -> None:
         self.clock = clock or Clock()
         self.app = App(limits, parse_faults(faults), seed, self.clock)
         self.hang_seconds = hang_seconds
+        self.latency_s = latency_s
+        """Fake seconds every API call takes (see ``_Server.take_latency``)."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -111,7 +127,7 @@ class FakeX:
             raise RuntimeError("this FakeX is already started")
         if not _is_loopback(host):
             log.warning("fake X on %s: the /_admin/ API has no auth; prefer 127.0.0.1", host)
-        self._server = _Server((host, port), self.app, self.hang_seconds)
+        self._server = _Server((host, port), self.app, self.hang_seconds, self.latency_s)
         log.info("fake X listening on %s (limits %s)", self.url, self.app.limiter.tier)
         return self._server
 

@@ -1,0 +1,173 @@
+"""Intake: read an account's mentions, decide about each, record the decisions. Never posts.
+
+Reading never waits for posting (the outbox is apart), so X's 800-mention window is not outrun while X allows
+reads: a poll that came back with at least a full page is followed at once by another (``IntakeResult.full``).
+Each poll re-reads a small overlap before the checkpoint, for mentions X delivers late; a mention seen before
+is recognised by its id and left alone, so re-reading is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.core.lifecycle import Event, Status
+from bot.core.models import Action, Decision, Me, Mention, Verdict
+from bot.core.policy import History, decide, is_opt_out
+from bot.ports import Clock, MentionStore, Platform, PlatformError, TextClassifier, Unauthorized
+from bot.service.observer import Observer
+from bot.settings import Account, Settings
+
+log = logging.getLogger("bot.service")
+
+FULL_PAGE = 100
+"""X's largest page of mentions: a poll that read at least this many may have more waiting."""
+
+
+class AccountStopped(Exception):
+    """The account cannot go on (bad credentials); the others keep running."""
+
+
+@dataclass
+class IntakeResult:
+    fetched: int = 0
+    new: int = 0
+    """Fetched mentions newer than the checkpoint (the rest are the re-read overlap)."""
+    recorded: int = 0
+    lost: int = 0
+    """Mentions that fell out of X's window before this read (an estimate X's ids allow)."""
+
+    @property
+    def full(self) -> bool:
+        """More may be waiting: read again now rather than after the poll interval."""
+        return self.new >= FULL_PAGE
+
+
+def _newer(a: str, b: str) -> bool:
+    """X's ids grow with time: a longer id, or a larger one of the same length, is newer."""
+    return (len(a), a) > (len(b), b)
+
+
+def initial_status(account: Account, decision: Decision) -> Status:
+    if decision.action is Action.IGNORE:
+        return Status.SKIPPED if decision.reason.startswith("skip:") else Status.IGNORED
+    if decision.action is Action.ESCALATE and not account.holding_reply:
+        return Status.ESCALATED
+    if decision.action is Action.REVIEW:  # the model is not sure: a human decides, nothing is posted
+        return Status.UNSURE
+    return Status.AWAITING_APPROVAL if account.approval else Status.PENDING
+
+
+@dataclass
+class Intake:
+    settings: Settings
+    store: MentionStore
+    classifier: TextClassifier
+    platforms: dict[str, Platform]
+    observer: Observer
+    clock: Clock
+    should_stop: Callable[[], bool] | None = None
+    """True when the process is stopping (None: never): the page in hand is cut short, its rest re-read."""
+    _me: dict[str, Me] = field(default_factory=dict)
+    _adopted: set[str] = field(default_factory=set)
+
+    def stopping(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
+
+    def me(self, account: Account) -> Me:
+        if account.code not in self._me:
+            self._me[account.code] = self.platforms[account.code].me()
+        return self._me[account.code]
+
+    def poll(self, account: Account) -> IntakeResult:
+        """Fetch new mentions and record a decision for each. Raises AccountStopped."""
+        result = IntakeResult()
+        platform = self.platforms[account.code]
+        try:
+            me = self.me(account)
+            checkpoint = self.store.checkpoint(account.code)
+            if checkpoint is None and not self.adopt_own_replies(account):
+                return result  # the account's own replies could not be read: answer nothing yet
+            since = self.store.reread_from(account.code, checkpoint, self.settings.limits.reread_overlap_s)
+            page = platform.fetch_mentions(since)
+        except Unauthorized as exc:
+            raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
+        result.fetched = len(page.mentions)
+        result.lost = int(page.extras.get("estimated_lost", "0") or 0) if page.extras.get("window_overrun") else 0
+        if result.lost or page.extras.get("window_overrun"):
+            self.observer.noted(account, Event.WINDOW_OVERRUN, result.lost)
+        newest = checkpoint
+        # One commit per page instead of one per mention: the decisions and the checkpoint land together or
+        # not at all (then the page is fetched again). Nothing is posted here.
+        with self.store.transaction():
+            for mention in page.mentions:
+                if self.stopping():
+                    break
+                if self.handle(account, me, mention) is not None:
+                    result.recorded += 1
+                if checkpoint is None or _newer(mention.id, checkpoint):
+                    result.new += 1
+                if newest is None or _newer(mention.id, newest):
+                    newest = mention.id
+            if newest and newest != checkpoint:
+                self.store.set_checkpoint(account.code, newest, self.clock.now())
+        return result
+
+    def history(self, account: Account, me: Me, mention: Mention) -> History:
+        now = self.clock.now()
+        limits = self.settings.limits
+        cooldown_since = now - timedelta(seconds=limits.author_cooldown_s)
+        thread, author, opted_out = self.store.history_flags(
+            account.code, mention.thread_id, mention.author_id, cooldown_since
+        )
+        return History(
+            own_user_id=me.id,
+            brand_handles=frozenset(a.handle.lower() for a in self.settings.accounts),
+            now=now,
+            max_age_s=limits.max_mention_age_s,
+            thread_answered=thread,
+            author_recently_answered=author,
+            author_opted_out=opted_out,
+        )
+
+    def handle(self, account: Account, me: Me, mention: Mention) -> Decision | None:
+        """Decide about one mention and record it. Never raises for a bad mention; returns None if seen before."""
+        if self.store.has_mention(mention.id):
+            return None
+        try:
+            verdict = self.classifier.classify(mention.text, mention.lang, account.point)
+            history = self.history(account, me, mention)
+            decision = decide(mention, verdict, history)
+        except Exception as exc:  # one bad mention must not stop the loop: record it for a human
+            log.exception("could not decide", extra={"account": account.code, "mention_id": mention.id})
+            verdict = Verdict(Action.ESCALATE, None, mention.lang or "und", f"error:{type(exc).__name__}")
+            decision = Decision(Action.ESCALATE, verdict.reason, verdict)
+        if is_opt_out(mention, me.id):
+            self.store.add_opt_out(account.code, mention.author_id, self.clock.now())
+        status = initial_status(account, decision)
+        self.store.record_decision(mention, decision, status, self.clock.now())
+        self.observer.decided(account, mention, decision, status.value)
+        return decision
+
+    def adopt_own_replies(self, account: Account) -> bool:
+        """On a first start (no checkpoint: a new or lost database), record every mention the account has
+        already answered on X as handled, before anything is answered. Once per account and process."""
+        if account.code in self._adopted:
+            return True
+        try:
+            replies = self.platforms[account.code].own_replies(100)
+        except PlatformError as exc:
+            log.warning("cannot read own replies on a first start yet: %s", exc, extra={"account": account.code})
+            return False
+        now = self.clock.now()
+        adopted = sum(self.store.adopt_reply(account.code, post, now) for post in replies if post.in_reply_to)
+        if adopted:
+            log.info(
+                "first start: %d mentions already answered on X recorded as handled",
+                adopted,
+                extra={"account": account.code},
+            )
+        self._adopted.add(account.code)
+        return True

@@ -1,0 +1,316 @@
+"""The outbox: post what waits, freshest first, within the budget; never a reply too late to help.
+
+- Escalations' holding replies go first, then replies newest first, and only those written within the
+  freshness window (``[limits] freshness_minutes``, 15 by default): a complaint answered an hour late helps nobody.
+- A complaint that goes stale unanswered is never dropped silently. When an incident is open and the backlog is
+  more than the budget can serve, the account makes one public status post for the incident's state (proposed to
+  a human in approval mode; see ``bot.core.status_posts``), and each stale complaint is recorded
+  ``covered_by_status``. Without a status post it is ``expired`` and waits in the human queue.
+- The author cooldown counts replies actually posted: it is checked again just before posting.
+- Posting is claim → post → record; a crash between post and record is settled by :meth:`Outbox.reconcile`
+  against the account's own replies before anything is posted again. What each failure of X means for the
+  mention is the table ``POST_FAILURES``.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.lifecycle import Event, Handled, SendOutcome, Status
+from bot.core.models import Action, Category, IncidentState
+from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
+from bot.ports import (
+    Clock,
+    DuplicateContent,
+    MentionStore,
+    NotSummoned,
+    Platform,
+    PlatformError,
+    PostOutcomeUnknown,
+    TransientPlatformError,
+    Unauthorized,
+)
+from bot.service.announce import Announcer
+from bot.service.incidents import IncidentNow, budget_left, incident_now
+from bot.service.intake import AccountStopped
+from bot.service.observer import Observer
+from bot.settings import Account, Settings
+
+log = logging.getLogger("bot.service")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What one kind of refusal from X does to the mention being posted."""
+
+    error: type[PlatformError]
+    status: Status
+    outcome: SendOutcome
+    note: str
+    detail: bool = True
+    """Keep X's message in the mention's ``error`` (``note:message``)."""
+    stops_account: bool = False
+
+
+POST_FAILURES: tuple[Failure, ...] = (
+    Failure(NotSummoned, Status.SKIPPED, SendOutcome.SKIPPED, "not_summoned", detail=False),
+    # the post may exist: it stays claimed and is reconciled before anything is posted again
+    Failure(PostOutcomeUnknown, Status.CLAIMED, SendOutcome.TRANSIENT, "unknown"),
+    Failure(TransientPlatformError, Status.PENDING, SendOutcome.TRANSIENT, "transient"),
+    Failure(Unauthorized, Status.PENDING, SendOutcome.TRANSIENT, "unauthorized", detail=False, stops_account=True),
+    Failure(PlatformError, Status.FAILED, SendOutcome.ERROR, "platform"),
+)
+"""First match wins (subclasses before their parents). ``DuplicateContent`` is retried with another wording
+before it gets here."""
+
+
+def failure_for(exc: PlatformError) -> Failure:
+    return next(f for f in POST_FAILURES if isinstance(exc, f.error))
+
+
+@dataclass
+class OutboxResult:
+    posted: int = 0
+    errors: int = 0
+    waiting: int = 0
+    expired: int = 0
+    covered: int = 0
+
+
+@dataclass
+class Outbox:
+    settings: Settings
+    store: MentionStore
+    composer: ReplyComposer
+    platforms: dict[str, Platform]
+    observer: Observer
+    clock: Clock
+    announcer: Announcer
+    should_stop: Callable[[], bool] | None = None
+    incident_override: IncidentState | None = None
+    """A simulation's fixed incident state (``replybot simulate --incident``); None: the store's."""
+    _budget_warned: dict[str, datetime] = field(default_factory=dict)
+
+    def stopping(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
+
+    @property
+    def freshness(self) -> timedelta:
+        return timedelta(seconds=self.settings.limits.freshness_s)
+
+    def incident(self, account: Account) -> IncidentNow:
+        limits = self.settings.limits
+        return incident_now(self.store, account.code, self.clock.now(), limits.resolved_quiet_s, self.incident_override)
+
+    def budget_left(self, account: Account) -> int:
+        return budget_left(self.store, self.settings.limits, account.code, self.clock.now())
+
+    def recent(self, account: Account) -> collections.deque[str]:
+        window = self.settings.limits.rotation_window
+        return collections.deque(self.store.recent_post_texts(account.code, window), maxlen=window)
+
+    # --- the round ----------------------------------------------------------------------------------------
+
+    def send_due(self, account: Account, limit: int | None = None) -> OutboxResult:
+        """Settle stale complaints, make the status post if one is due, then post up to ``limit`` replies."""
+        result = OutboxResult()
+        if not self.reconcile(account):
+            return result
+        incident = self.incident(account)
+        budget = self.budget_left(account)
+        if self.announcer.due(account, incident, budget, self.freshness):
+            self.announcer.announce(account, incident)
+            budget = self.budget_left(account)
+        self.settle_stale(account, incident, result)
+        fresh_since = self.clock.now() - self.freshness
+        pending = self.store.pending(
+            account.code, limit=max(1, min(limit or budget or 1, 1000)), born_after=fresh_since
+        )
+        recent = self.recent(account)
+        for row in pending:
+            if self.stopping() or (limit is not None and result.posted >= limit):
+                break
+            if budget <= 0:
+                result.waiting = self.store.waiting_count(account.code)
+                self._warn_budget(account, result.waiting)
+                break
+            outcome = self.send_one(account, row, incident, recent)
+            if outcome is SendOutcome.POSTED:
+                result.posted += 1
+                budget -= 1
+            elif outcome is SendOutcome.TRANSIENT:
+                result.errors += 1
+                break  # X is struggling: try again on the next round
+            elif outcome is SendOutcome.ERROR:
+                result.errors += 1
+        return result
+
+    def _warn_budget(self, account: Account, waiting: int) -> None:
+        """Once per 15 minutes per account: the outbox comes back every few seconds while the budget is spent."""
+        now = self.clock.now()
+        last = self._budget_warned.get(account.code)
+        if last is None or now - last >= timedelta(minutes=15):
+            self._budget_warned[account.code] = now
+            log.warning("post budget spent; %d replies wait", waiting, extra={"account": account.code})
+
+    def settle_stale(self, account: Account, incident: IncidentNow, result: OutboxResult) -> None:
+        """Complaints older than the freshness window: covered by the incident's status post, else expired."""
+        now = self.clock.now()
+        stale = self.store.stale_pending(account.code, now - self.freshness)
+        if not stale:
+            return
+        covered = incident.open and self.announcer.covers(account, incident)
+        for row in stale:
+            if row.action == Action.ESCALATE.value:  # a holding reply too late: the escalation stays for a human
+                self.store.set_status(row.id, Status.ESCALATED, now, error="stale")
+            elif covered:
+                self.store.set_status(row.id, Status.COVERED, now, error="stale")
+                result.covered += 1
+            else:
+                self.store.set_status(row.id, Status.EXPIRED, now, error="stale")
+                result.expired += 1
+        if result.covered:
+            self.observer.noted(account, Event.COVERED, result.covered)
+        if result.expired:
+            self.observer.noted(account, Event.EXPIRED, result.expired)
+
+    # --- one mention ------------------------------------------------------------------------------------
+
+    def send_mention(self, account: Account, mention_id: str) -> SendOutcome:
+        """Post the reply of one pending mention now (a human approved it or wrote it)."""
+        if not self.reconcile(account):
+            return SendOutcome.TRANSIENT
+        row = self.store.handled(mention_id)
+        if row is None or row.status is not Status.PENDING:
+            return SendOutcome.SKIPPED
+        if self.budget_left(account) <= 0:
+            return SendOutcome.BUDGET
+        return self.send_one(account, row, self.incident(account), self.recent(account))
+
+    def _too_old(self, row: Handled) -> bool:
+        born = row.born
+        if born is None:
+            return False
+        return (self.clock.now() - born).total_seconds() > self.settings.limits.max_mention_age_s
+
+    def send_one(
+        self, account: Account, row: Handled, incident: IncidentNow, recent: collections.deque[str]
+    ) -> SendOutcome:
+        """Claim, post and record one reply; ``recent`` (the account's last posts) is kept up to date."""
+        now = self.clock.now()
+        escalation = row.action == Action.ESCALATE.value
+        if self._too_old(row):
+            self.store.set_status(row.id, Status.ESCALATED if escalation else Status.EXPIRED, now, error="too_old")
+            return SendOutcome.SKIPPED
+        cooldown_since = now - timedelta(seconds=self.settings.limits.author_cooldown_s)
+        if not row.manual_text and self.store.author_replied_since(account.code, row.author_id, cooldown_since, row.id):
+            self.store.set_status(row.id, Status.ESCALATED if escalation else Status.SKIPPED, now, error="cooldown")
+            return SendOutcome.SKIPPED
+        try:
+            reply = self.compose(account, row, incident, exclude=(), recent=recent)
+        except Exception as exc:  # a template mistake: keep the mention for a human, go on
+            log.exception("template error", extra={"account": account.code, "mention_id": row.id})
+            self.store.set_status(row.id, Status.FAILED, now, error=f"template:{type(exc).__name__}")
+            return SendOutcome.ERROR
+        if reply is None:
+            self.store.set_status(row.id, Status.ESCALATED if escalation else Status.REPLIED, now)
+            return SendOutcome.SKIPPED
+        if not self.store.claim(row.id, now, reply.template):
+            return SendOutcome.SKIPPED
+        return self._post(account, row, reply, incident, recent)
+
+    def _post(
+        self,
+        account: Account,
+        row: Handled,
+        reply: ComposedReply,
+        incident: IncidentNow,
+        recent: collections.deque[str],
+    ) -> SendOutcome:
+        platform = self.platforms[account.code]
+        for attempt in (1, 2):
+            try:
+                posted = platform.post_reply(row.id, reply.text)
+            except DuplicateContent:
+                retry = None
+                if attempt == 1:
+                    with contextlib.suppress(ReplyError):
+                        retry = self.compose(account, row, incident, exclude=(reply.variant,), recent=recent)
+                if retry is None:
+                    self.store.set_status(row.id, Status.FAILED, self.clock.now(), error="duplicate_content")
+                    return SendOutcome.ERROR
+                reply = retry
+                continue
+            except PlatformError as exc:
+                failure = failure_for(exc)
+                error = f"{failure.note}:{exc}"[:200] if failure.detail else failure.note
+                self.store.set_status(row.id, failure.status, self.clock.now(), error=error)
+                if failure.stops_account:
+                    raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
+                return failure.outcome
+            self.store.record_post(account.code, row.id, posted.id, posted.text, reply.template, self.clock.now())
+            recent.appendleft(posted.text)
+            if row.action == Action.ESCALATE.value:
+                self.store.set_status(row.id, Status.ESCALATED, self.clock.now())
+            self.observer.posted(account, row, reply, posted.id)
+            return SendOutcome.POSTED
+        return SendOutcome.ERROR
+
+    def compose(
+        self,
+        account: Account,
+        row: Handled,
+        incident: IncidentNow,
+        exclude: tuple[int, ...],
+        recent: collections.deque[str] | None = None,
+    ) -> ComposedReply | None:
+        if row.manual_text:  # written by a human in `replybot review reply`
+            if exclude:
+                return None
+            return ComposedReply(row.manual_text, "manual", -1, row.lang or account.default_language)
+        return self.composer.compose(
+            account=account,
+            lang=row.lang or account.default_language,
+            state=incident.state,
+            action=Action(row.action),
+            category=Category(row.category) if row.category else None,
+            author_handle=row.author_handle,
+            mention_id=row.id,
+            note=incident.note,
+            recent_texts=recent or (),
+            exclude_variants=exclude,
+        )
+
+    # --- after a crash ------------------------------------------------------------------------------------
+
+    def reconcile(self, account: Account) -> bool:
+        """Settle claims left by a crash or a lost answer against the account's own recent replies.
+
+        A claim whose reply is found is recorded as posted; one that is not goes back to pending. Returns
+        False when the platform could not be asked, so nothing is posted that might be posted twice.
+        """
+        claims = self.store.claimed(account.code)
+        if not claims:
+            return True
+        try:
+            replies = {p.in_reply_to: p for p in self.platforms[account.code].own_replies(100)}
+        except PlatformError as exc:
+            log.warning("cannot reconcile %d claims yet: %s", len(claims), exc, extra={"account": account.code})
+            return False
+        now = self.clock.now()
+        for row in claims:
+            found = replies.get(row.id)
+            if found:
+                self.store.record_post(account.code, row.id, found.id, found.text, row.template, now)
+                if row.action == Action.ESCALATE.value:
+                    self.store.set_status(row.id, Status.ESCALATED, now)
+                log.info("reconciled: the reply was posted", extra={"account": account.code, "mention_id": row.id})
+            else:
+                self.store.set_status(row.id, Status.PENDING, now)
+                log.info("reconciled: no reply found, will post", extra={"account": account.code, "mention_id": row.id})
+        return True
