@@ -9,6 +9,7 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     REPLYBOT_CONFIG=/app/config/replybot.toml \
+    REPLYBOT_DATABASE=/data/replybot.db \
     REPLYBOT_METRICS_HOST=0.0.0.0
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin replybot \
     && mkdir -p /data /app \
@@ -23,6 +24,6 @@ VOLUME ["/data"]
 EXPOSE 9108
 # /healthz is 200 only while every enabled account has polled successfully within 3 poll intervals.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request as u; sys.exit(0 if u.urlopen('http://127.0.0.1:9108/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["replybot", "health"]
 ENTRYPOINT ["replybot"]
-CMD ["run", "--db", "/data/replybot.db"]
+CMD ["run"]

@@ -87,9 +87,10 @@ def observability(
 
 
 def open_store(settings: Settings, *, dry_run: bool, db_path: Path | None) -> Store:
-    """The live database, or for a dry run an in-memory one unless a database was named with --db."""
+    """The live database, or for a dry run an in-memory one (unless a database was named with --db) that starts
+    from the live database's incidents and checkpoints, read only: the preview is what the live run would post."""
     if dry_run and db_path is None:
-        return Store.in_memory()
+        return Store.preview_of(settings.db_path)
     return Store.open(db_path or settings.db_path)
 
 

@@ -61,10 +61,7 @@ def run(
         for problem in problems[:20]:
             click.echo(f"  {problem}", err=True)
         fail(f"{len(problems)} template problem(s) in {settings.templates_dir}; fix them (replybot templates check)")
-    for account in settings.accounts:
-        if not account.enabled:
-            log.warning("account %s disabled: %s", account.code, account.disabled_reason())
-    accounts = settings.enabled_accounts
+    codes = [a.code for a in settings.accounts]
     if only:
         codes = [c.strip().upper() for c in only.split(",") if c.strip()]
         unknown = [c for c in codes if c not in {a.code for a in settings.accounts}]
@@ -73,7 +70,10 @@ def run(
                 f"--accounts: unknown account code(s) {', '.join(unknown)}; configured: "
                 f"{', '.join(a.code for a in settings.accounts)}"
             )
-        accounts = tuple(a for a in accounts if a.code in codes)
+    for account in settings.accounts:  # only the accounts asked for: the others are not news
+        if account.code in codes and not account.enabled:
+            log.warning("account %s disabled: %s", account.code, account.disabled_reason())
+    accounts = tuple(a for a in settings.enabled_accounts if a.code in codes)
     if not accounts:
         fail(
             "no account has X credentials: set X_<CODE>_API_KEY, X_<CODE>_API_SECRET, X_<CODE>_ACCESS_TOKEN and "
@@ -146,14 +146,37 @@ def demo(config_path: Path | None, db_path: Path | None) -> None:
 
 @main.command()
 @common_options
+@click.option("--limits", default="pro", show_default=True, help="The fake X's rate-limit tier (none, basic, pro...).")
+def drill(config_path: Path | None, db_path: Path | None, limits: str) -> None:
+    """The demo outage against a fake X through tweepy and a real SQLite file: no network, no credentials."""
+    import tempfile
+
+    from bot.entrypoints.drill import run_drill
+
+    settings = load(config_path, db_path)
+    if "REPLYBOT_LOG_LEVEL" not in os.environ:
+        logging.getLogger().setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="replybot-drill-") as tmp:
+        run_drill(settings.config_path, db_path or Path(tmp) / "drill.db", limits, keep=db_path is not None)
+
+
+@main.command()
+@common_options
 @click.argument("text")
 @click.option("--lang", help="The tweet's language as X reports it (id, en, th, tl, ms, vi, zh...).")
 def classify(config_path: Path | None, db_path: Path | None, text: str, lang: str | None) -> None:
     """Print the classifier's decision for one text, as JSON (with the model's probabilities when it decides)."""
     from bot.bootstrap import make_classifier
+    from bot.core.language import LANGUAGES, map_tag
     from bot.model.learned import LearnedClassifier
 
     settings = load(config_path, db_path)
+    if lang and map_tag(lang) is None:
+        click.echo(
+            f"replybot: --lang {lang!r} is not a language replybot reads ({', '.join(sorted(LANGUAGES))}, or X's "
+            "in/fil); the language is detected from the text",
+            err=True,
+        )
     classifier = make_classifier(settings)
     verdict = classifier.classify(text, lang)
     extra: dict[str, Any] = {}
@@ -202,14 +225,27 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | N
 def simulate(
     config_path: Path | None, db_path: Path | None, input_path: Path, incident: str | None, account_code: str | None
 ) -> None:
-    """Run mentions from a JSONL file through the whole pipeline; print one JSON line per input."""
+    """Run mentions from a JSONL file through the whole pipeline, offline; print one JSON line per input.
+
+    Each input line is a JSON object with "id" and "text", and optionally "handle" (the account mentioned),
+    "lang" (as X reports it), "author", "created_at" (ISO 8601) and "conversation_id". Replies are worded for
+    the live database's incident states (read only) unless --incident says otherwise. A line that cannot be run
+    prints {"line": N, "error": ...} and makes the exit status 1.
+    """
     from bot.entrypoints.simulate import simulate_rows
 
-    settings = load(config_path, None)
+    settings = load(config_path, db_path)
     if account_code and account_code.upper() not in {a.code for a in settings.accounts}:
-        fail(f"--account: unknown account code {account_code!r}")
-    for out in simulate_rows(settings, read_jsonl(input_path), incident, account_code):
+        codes = ", ".join(a.code for a in settings.accounts)
+        fail(f"--account: unknown account code {account_code!r}; configured: {codes}")
+    rows = read_jsonl(input_path)
+    failed = 0
+    for out in simulate_rows(settings, rows, incident, account_code, live_db=None if incident else settings.db_path):
+        failed += "error" in out
         click.echo(json.dumps(out, ensure_ascii=False))
+    if failed:
+        click.echo(f"{failed} line(s) could not be simulated", err=True)
+        sys.exit(1)
 
 
 @main.command("eval")
@@ -283,6 +319,8 @@ def evaluate_cmd(
                 out["category"],
             )
         )
+    if not predicted:
+        fail(f"{input_path}: no line has a usable label (action reply, escalate or ignore); nothing to score")
     report = evaluate(predicted)
     curve = None
     if cuts or settings.model.engine is Engine.LEARNED:  # the learned engine always shows its trade-off
@@ -336,6 +374,27 @@ def templates_check(config_path: Path | None, db_path: Path | None) -> None:
         click.echo(f"{len(problems)} problem(s) in {settings.templates_dir}", err=True)
         sys.exit(1)
     click.echo(f"all templates render and fit in a post ({settings.templates_dir})")
+
+
+@main.command("health")
+@common_options
+def health_cmd(config_path: Path | None, db_path: Path | None) -> None:
+    """Exit 0 when the running bot's /healthz (on [bot] metrics_port) answers 200; 1 otherwise (HEALTHCHECK)."""
+    import urllib.error
+    import urllib.request
+
+    settings = load(config_path, db_path)
+    if not settings.metrics_port:
+        fail("[bot] metrics_port is 0: the bot serves no /healthz to ask", 1)
+    url = f"http://127.0.0.1:{settings.metrics_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as answer:
+            body = answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        fail(f"{url} answered {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}", 1)
+    except OSError as exc:
+        fail(f"{url}: {exc}", 1)
+    click.echo(body)
 
 
 @main.group("fake-x")

@@ -58,6 +58,7 @@ class Account:
     default_language: str
     timezone: str
     signature: str
+    """Ends every reply; ``signatures`` overrides it per language."""
     holding_reply: bool = False
     approval: bool = False
     point: OperatingPoint = field(default_factory=OperatingPoint)
@@ -65,6 +66,11 @@ class Account:
     credentials: Credentials | None = field(default=None, repr=False)
     missing_credentials: tuple[str, ...] = ()
     """Names of the environment variables that are missing (never their values)."""
+    signatures: tuple[tuple[str, str], ...] = ()
+    """(language, signature) pairs: an English reply of the Thai account is not signed in Thai."""
+
+    def signature_for(self, lang: str) -> str:
+        return dict(self.signatures).get(lang, self.signature)
 
     @property
     def enabled(self) -> bool:
@@ -90,7 +96,7 @@ class Limits:
     resolved_quiet_s: float = 6 * 3600
     freshness_s: float = 15 * 60
     """A complaint is answered one by one only while it is at most this old; then a status post covers it."""
-    reread_overlap_s: float = 20.0
+    reread_overlap_s: float = 10.0
     """Each read of mentions re-reads those written this long before the checkpoint (X delivers some late)."""
 
 
@@ -196,6 +202,7 @@ _ACCOUNT_KEYS = {
     "default_language",
     "timezone",
     "signature",
+    "signatures",
     "holding_reply",
     "approval",
     *_POINT_KEYS,
@@ -322,6 +329,12 @@ def _account(path: Path, code: str, table: Any, env: Mapping[str, str], point: O
     except (ZoneInfoNotFoundError, ValueError):
         raise r.error("timezone", f"unknown time zone {tz!r}; expected an IANA name like Asia/Jakarta") from None
     credentials, missing = _credentials(code, env)
+    signatures = r.table.get("signatures", {})
+    if not isinstance(signatures, dict) or not all(isinstance(v, str) for v in signatures.values()):
+        raise r.error("signatures", f'expected a table of language = "signature", got {signatures!r}')
+    for lang in signatures:
+        if lang not in languages:
+            raise r.error("signatures", f"{lang!r} is not one of this account's languages {languages}")
     return Account(
         code=code,
         handle=handle,
@@ -335,6 +348,7 @@ def _account(path: Path, code: str, table: Any, env: Mapping[str, str], point: O
         point=_point(r, point),
         credentials=credentials,
         missing_credentials=missing,
+        signatures=tuple(sorted(signatures.items())),
     )
 
 
@@ -391,8 +405,10 @@ def load_settings(
         rotation_window=int(lim.number("rotation_window", 50, int, 1)),
         resolved_quiet_s=lim.number("resolved_quiet_hours", 6) * 3600,
         freshness_s=lim.number("freshness_minutes", 15, float, 1) * 60,
-        reread_overlap_s=lim.number("reread_overlap_seconds", 20),
+        reread_overlap_s=lim.number("reread_overlap_seconds", 10),
     )
+    from_env = env.get("REPLYBOT_DATABASE", "").strip()
+    db_override = db_override or from_env or None  # --db, then $REPLYBOT_DATABASE, then [bot] database
     db_value = str(db_override) if db_override else bot.string("database", "../data/replybot.db")
     api_base = env.get("X_API_BASE_URL", "").strip() or (
         bot.string("api_base_url") if "api_base_url" in bot.table else None
@@ -402,7 +418,7 @@ def load_settings(
     return Settings(
         config_path=path,
         accounts=accounts,
-        poll_interval_s=bot.number("poll_interval", 60, float, 0.01),
+        poll_interval_s=bot.number("poll_interval", 20, float, 0.01),
         db_path=Path(db_value) if db_override else _resolve(base, db_value),
         templates_dir=_resolve(base, bot.string("templates_dir", "../templates")),
         lexicon_dir=_resolve(base, bot.string("lexicon_dir", "lexicon")),

@@ -4,6 +4,7 @@ in-memory platforms for every account, and a wired app."""
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from bot.adapters.mock import MockPlatform
 from bot.adapters.store import Store
 from bot.bootstrap import App, build
 from bot.core.classifier import Classifier
+from bot.fakex import FakeX
 from bot.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,16 +28,60 @@ LABELLED_FILES = sorted((Path(__file__).resolve().parent / "data").glob("labelle
 CODES = ("ID", "TH", "PH", "SG", "MY", "VN")
 
 
-def portable_config(**replace: str) -> str:
-    """The shipped config's text with every relative path made absolute, so a copy works from any folder.
+PATH_KEYS = {("bot", "database"), ("bot", "templates_dir"), ("bot", "lexicon_dir"), ("model", "path")}
 
-    ``replace`` maps old text to new text, applied first (e.g. ``{"approval = false": "approval = true"}``)."""
-    text = CONFIG.read_text(encoding="utf-8")
-    for old, new in replace.items():
-        text = text.replace(old, new)
-    text = text.replace('"../templates"', f'"{ROOT / "templates"}"')
-    text = text.replace('lexicon_dir = "lexicon"', f'lexicon_dir = "{CONFIG.parent / "lexicon"}"')
-    return text.replace('"../models/default/model.npz"', f'"{ROOT / "models" / "default" / "model.npz"}"')
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def config_text(
+    every_account: dict[str, object] | None = None, only: tuple[str, ...] = (), **sections: dict[str, Any]
+) -> str:
+    """The shipped config with ``sections`` merged in (``limits={"posts_per_15min": 2}``,
+    ``accounts={"ID": {"approval": True}}``), ``every_account`` applied to each account, and every relative
+    path made absolute, so the file works from any folder. Read as TOML and written back: no text surgery."""
+    data = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
+    for table, key in PATH_KEYS:
+        if key in data.get(table, {}):
+            data[table][key] = str((CONFIG.parent / data[table][key]).resolve())
+    for name, values in sections.items():
+        if name == "accounts":
+            for code, account in values.items():
+                data["accounts"].setdefault(code, {}).update(account)
+        else:
+            data.setdefault(name, {}).update(values)
+    if only:  # a deployment with some of the countries
+        data["accounts"] = {code: body for code, body in data["accounts"].items() if code in only}
+    for account in data["accounts"].values():
+        account.update(every_account or {})
+    lines: list[str] = []
+    for name, table in data.items():
+        nested = name == "accounts"
+        bodies: list[tuple[str, dict[str, Any]]] = list(table.items()) if nested else [("", table)]
+        for code, body in bodies:
+            lines.append(f"[{name}.{code}]" if nested else f"[{name}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in body.items()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def write_config(
+    path: Path, every_account: dict[str, object] | None = None, only: tuple[str, ...] = (), **sections: dict[str, Any]
+) -> Path:
+    """:func:`config_text` written to ``path`` (a file in a test's tmp_path); returns the path."""
+    path.write_text(config_text(every_account, only, **sections), encoding="utf-8")
+    return path
 
 
 def fake_env(codes: tuple[str, ...] = CODES) -> dict[str, str]:
@@ -45,6 +91,14 @@ def fake_env(codes: tuple[str, ...] = CODES) -> dict[str, str]:
             env[f"X_{code}_{name}"] = f"secret-{code.lower()}-{name.lower()}-s3cr3t"
         env[f"X_{code}_ACCESS_TOKEN"] = f"fake:shopee{code.lower()}"
     return env
+
+
+@pytest.fixture
+def fake_x(request: pytest.FixtureRequest) -> Iterator[FakeX]:
+    """The fake X API on a free loopback port; ``@pytest.mark.limits("pro")`` enforces X's pro rate limits."""
+    marker = request.node.get_closest_marker("limits")
+    with FakeX(limits=marker.args[0] if marker else "none") as fx:
+        yield fx
 
 
 @pytest.fixture

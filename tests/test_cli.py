@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CONFIG, ROOT, portable_config
+from conftest import CONFIG, ROOT, fake_env, write_config
 
 from bot.cli import main
+from bot.settings import load_settings
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -42,8 +43,8 @@ def test_simulate_writes_one_line_per_input_and_survives_a_bad_line(tmp_path: Pa
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG))
-    assert code == 0
+    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG), "--db", str(tmp_path / "r.db"))
+    assert code == 1  # two lines could not be run: said in their own lines and in the exit status
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 4
     assert lines[0]["id"] == "a1" and lines[0]["action"] == "reply" and lines[0]["lang"] == "th"
@@ -74,10 +75,7 @@ def broken_config(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     target = tmp_path / "templates" / "TH" / "th" / "investigating" / "general.j2"
     target.write_text(target.read_text(encoding="utf-8").replace("{{ handle }}", "{{ handel }}", 1))
-    text = portable_config(**{'"../templates"': f'"{tmp_path / "templates"}"'})
-    path = tmp_path / "replybot.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_config(tmp_path / "replybot.toml", bot={"templates_dir": str(tmp_path / "templates")})
 
 
 def test_templates_check_reports_a_broken_template_and_exits_1(broken_config: Path) -> None:
@@ -149,9 +147,31 @@ def test_an_impossible_incident_move_is_refused_with_the_allowed_ones(tmp_path: 
 def test_simulate_decides_on_text_with_lone_surrogates_instead_of_failing(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": "s1", "text": "@ShopeeID app error \\ud800 gabisa login"}\n', encoding="utf-8")
-    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG))
+    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG), "--db", str(tmp_path / "r.db"))
     assert code == 0
     assert json.loads(out)["action"] == "reply"
+
+
+def test_a_dry_run_and_simulate_word_replies_for_the_live_incident_read_only(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.adapters.store import Store
+    from bot.bootstrap import open_store
+    from bot.core.models import IncidentState
+
+    db = tmp_path / "live.db"
+    assert invoke("incident", "open", "TH", "--config", str(CONFIG), "--db", str(db))[0] == 0
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "t1", "text": "@ShopeeTH แอปล่ม เข้าไม่ได้เลยค่ะ", "handle": "ShopeeTH"}) + "\n")
+    code, out = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG), "--db", str(db))
+    assert code == 0 and json.loads(out)["reply"]
+    code, none = invoke_stdout("simulate", "--input", str(path), "--config", str(CONFIG), "--incident", "none")
+    assert json.loads(out)["reply"] != json.loads(none)["reply"]  # worded for investigating, not for none
+    settings = load_settings(CONFIG, fake_env(), db_override=db)
+    preview = open_store(settings, dry_run=True, db_path=None)  # what `run --dry-run` opens
+    assert preview.incident("TH").state.value == "investigating"
+    preview.set_incident("TH", IncidentState.RESOLVED, datetime.now(UTC))
+    assert Store.open(db).incident("TH").state.value == "investigating"  # the preview wrote nothing back
 
 
 def test_opening_an_incident_after_a_resolved_one_starts_fresh_but_update_keeps(tmp_path: Path) -> None:
@@ -200,3 +220,69 @@ def test_declaring_an_incident_before_the_first_run_creates_the_database(tmp_pat
     assert db.is_file()
     code, out = invoke("incident", "status", "--config", str(CONFIG), "--db", str(db))
     assert code == 0 and "investigating" in out
+
+
+def test_a_db_that_is_not_sqlite_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("this is not a database, just notes\n" * 50, encoding="utf-8")
+    result = CliRunner().invoke(main, ["stats", "--config", str(CONFIG), "--db", str(bogus)])
+    assert result.exit_code == 2 and "notes.txt" in result.output and "Traceback" not in result.output
+
+
+def test_a_missing_templates_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "replybot.toml", bot={"templates_dir": str(tmp_path / "nowhere")})
+    result = CliRunner().invoke(main, ["demo", "--config", str(config)])
+    assert result.exit_code == 2 and "nowhere" in result.output and "templates_dir" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_replybot_database_in_the_environment_names_the_database(tmp_path: Path) -> None:
+    env = {**fake_env(), "REPLYBOT_DATABASE": str(tmp_path / "from-env.db")}
+    assert load_settings(CONFIG, env).db_path == tmp_path / "from-env.db"
+    assert load_settings(CONFIG, env, db_override=tmp_path / "flag.db").db_path == tmp_path / "flag.db"
+
+
+def test_a_config_with_only_some_countries_passes_the_template_check(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "two.toml", only=("ID", "TH"))
+    code, out = invoke("templates", "check", "--config", str(path))
+    assert code == 0, out
+
+
+def test_classify_says_when_it_does_not_know_the_language_given() -> None:
+    result = CliRunner().invoke(main, ["classify", "@ShopeeID app error", "--lang", "xx", "--config", str(CONFIG)])
+    assert result.exit_code == 0 and "--lang 'xx' is not a language" in result.stderr
+    assert json.loads(result.stdout)["action"]
+
+
+def test_eval_on_a_file_without_labels_refuses_instead_of_scoring_perfectly(tmp_path: Path) -> None:
+    path = tmp_path / "unlabelled.jsonl"
+    path.write_text(json.dumps({"id": "u1", "text": "@ShopeeID app error"}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(path), "--config", str(CONFIG)])
+    assert result.exit_code == 2 and "no line has a usable label" in result.output
+
+
+def test_eval_prints_n_a_where_there_is_nothing_to_measure(tmp_path: Path) -> None:
+    path = tmp_path / "praise.jsonl"
+    path.write_text(json.dumps({"id": "p1", "text": "@ShopeeID makasih min", "action": "ignore"}) + "\n")
+    code, out = invoke_stdout("eval", str(path), "--config", str(CONFIG))
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("all"))
+    assert row.split()[2:5] == ["n/a", "n/a", "n/a"] and "escRep: escalate-labelled" in out
+
+
+def test_drill_runs_the_demo_outage_against_the_fake_x_with_no_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in __import__("os").environ if n.startswith("X_")]:
+        monkeypatch.delenv(name)
+    db = tmp_path / "drill.db"
+    code, out = invoke("drill", "--config", str(CONFIG), "--db", str(db))
+    assert code == 0, out
+    assert "The fake X received" in out and f"the database is {db}" in out
+    posted = int(out.split("The fake X received ")[1].split()[0])
+    from bot.adapters.store import Store
+
+    store = Store.open(db)
+    recorded = store.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+    store.close()
+    assert posted >= 10 and recorded == posted  # every post the fake X got is recorded, none twice

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,7 @@ from fakex_clients import admin_get, admin_post, mention
 
 from bot.fakex import FakeX
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def fake_x() -> Iterator[FakeX]:
-    with FakeX(limits="pro") as fx:
-        yield fx
+pytestmark = [pytest.mark.slow, pytest.mark.limits("pro")]
 
 
 def bot_env(url: str, codes: tuple[str, ...] = ("ID", "TH")) -> dict[str, str]:
@@ -42,15 +35,17 @@ def run_bot(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
 
 
 def complaints(fake_x: FakeX) -> list[str]:
-    return admin_post(
-        fake_x.url,
-        "mentions",
-        [
-            mention("shopeeid", "@shopeeid aplikasinya error, gabisa login dari tadi", "rina", lang="in"),
-            mention("shopeeid", "@shopeeid makasih min paketnya udah sampai", "andika", lang="in"),
-            mention("shopeeth", "@shopeeth แอปล่มหรือเปล่าคะ เข้าไม่ได้เลย", "ploy", lang="th"),
-        ],
-    )["ids"]
+    return list[str](
+        admin_post(
+            fake_x.url,
+            "mentions",
+            [
+                mention("shopeeid", "@shopeeid aplikasinya error, gabisa login dari tadi", "rina", lang="in"),
+                mention("shopeeid", "@shopeeid makasih min paketnya udah sampai", "andika", lang="in"),
+                mention("shopeeth", "@shopeeth แอปล่มหรือเปล่าคะ เข้าไม่ได้เลย", "ploy", lang="th"),
+            ],
+        )["ids"]
+    )
 
 
 def test_run_once_replies_once_and_a_restart_adds_nothing(fake_x: FakeX, tmp_path: Path) -> None:
@@ -150,8 +145,13 @@ def test_fake_x_serve_runs_as_a_command_and_refuses_a_bad_fault_spec(tmp_path: P
                 time.sleep(0.1)
         assert me.status_code == 200 and me.json()["data"]["username"] == "shopeeid"
         assert me.headers["x-rate-limit-limit"] == "25"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=10)
+    finally:  # SIGTERM: a SIGINT is ignored when pytest itself runs in the background
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 0  # it stopped by itself on SIGTERM
     bad = subprocess.run([*cmd[:5], "--faults", "boom=2"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "--faults" in bad.stderr

@@ -8,11 +8,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import fake_env, portable_config
+from conftest import fake_env, write_config
 from fakex_clients import admin_get, admin_post, mention
 
 from bot.adapters.lock import AlreadyRunning, DatabaseLock
@@ -99,25 +99,12 @@ def test_a_second_bot_on_the_same_database_is_refused(tmp_path: Path) -> None:
     DatabaseLock(tmp_path / "r.db").acquire().release()  # free again once the first let go
 
 
-@pytest.fixture
-def fake_x() -> Iterator[FakeX]:
-    with FakeX(limits="none") as fx:
-        yield fx
-
-
 def drill_config(tmp_path: Path) -> Path:
-    text = portable_config(
-        **{
-            "posts_per_15min = 50": "posts_per_15min = 5000",
-            "posts_per_24h = 1000": "posts_per_24h = 5000",
-            "budget_per_24h_usd = 10.0": "budget_per_24h_usd = 100.0",
-            "retry_initial_wait = 0.5": "retry_initial_wait = 0.01",
-            "http_timeout = 10": "http_timeout = 2",
-        }
+    return write_config(
+        tmp_path / "drill.toml",
+        limits={"posts_per_15min": 5000, "posts_per_24h": 5000, "budget_per_24h_usd": 100.0},
+        bot={"retry_initial_wait": 0.01, "http_timeout": 2},
     )
-    path = tmp_path / "drill.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def bot_cmd(config: Path, db: Path, *extra: str) -> list[str]:
@@ -161,7 +148,7 @@ def test_sigkill_at_random_moments_during_500_mentions_gives_each_exactly_one_re
             for i in range(500)
         ],
     )["ids"]
-    kills, progress = 0, []
+    kills, progress = 0, list[int]()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         proc = subprocess.Popen(

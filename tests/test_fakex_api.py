@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,12 +21,6 @@ FIELDS = [
     "in_reply_to_user_id",
     "entities",
 ]
-
-
-@pytest.fixture
-def fake_x() -> Iterator[FakeX]:
-    with FakeX(limits="none") as fx:
-        yield fx
 
 
 def account_id(client: tweepy.Client) -> str:

@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +168,21 @@ def test_the_server_picks_a_free_port_and_stops(metrics: Metrics, health: Health
     with pytest.raises(RuntimeError):
         _ = first.port
     first.stop()  # stopping twice is harmless
+
+
+def test_the_health_command_asks_the_configured_port_and_exits_by_its_answer(
+    server: HealthServer, health: HealthState, clock: Clock, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+    from conftest import write_config
+
+    from bot.cli import main
+
+    config = write_config(tmp_path / "c.toml", bot={"metrics_port": server.port})
+    health.polled_ok("ID", clock.now)
+    health.polled_ok("TH", clock.now)
+    ok = CliRunner().invoke(main, ["health", "--config", str(config)])
+    assert ok.exit_code == 0 and '"ok"' in ok.output
+    clock.now += 4 * INTERVAL  # both accounts stale
+    stale = CliRunner().invoke(main, ["health", "--config", str(config)])
+    assert stale.exit_code == 1 and "503" in stale.output

@@ -189,8 +189,8 @@ def test_a_mention_that_breaks_the_classifier_goes_to_a_human_and_the_loop_goes_
 
 
 def test_dry_run_posts_nothing_and_leaves_the_live_database_alone(
-    make_app: Callable[..., App], platforms: dict[str, MockPlatform], settings
-) -> None:  # type: ignore[no-untyped-def]
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform], settings: Settings
+) -> None:
     from bot.bootstrap import build
 
     platforms["ID"].add_mention(COMPLAINT_ID, "rina")
@@ -312,3 +312,19 @@ def test_a_first_start_answers_nothing_while_its_own_replies_cannot_be_read(
     platforms["ID"].own_replies = original  # type: ignore[method-assign]
     app.service.poll(account)
     assert len(platforms["ID"].replies_to(mention.id)) == 1
+
+
+def test_credentials_of_another_user_stop_that_account_with_both_handles_named(
+    make_app: Callable[..., App], platforms: dict[str, MockPlatform]
+) -> None:
+    import pytest
+
+    from bot.service import AccountStopped
+
+    impostor = MockPlatform(handle="SomeoneElse", account="ID")
+    impostor.add_mention(COMPLAINT_ID, "rina")
+    app = make_app(platforms={**platforms, "ID": impostor})
+    with pytest.raises(AccountStopped, match=r"@SomeoneElse, not of the configured @ShopeeID"):
+        app.service.poll(app.settings.account("ID"))
+    assert impostor.posts == [] and app.store.checkpoint("ID") is None
+    app.service.poll(app.settings.account("TH"))  # the other accounts go on

@@ -5,22 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CONFIG, fake_env, portable_config
+from conftest import CONFIG, fake_env, write_config
 from fakex_clients import admin_get, admin_post, mention
 
 from bot.cli import main
 from bot.fakex import FakeX
 
-
-@pytest.fixture
-def fake_x() -> Iterator[FakeX]:
-    with FakeX(limits="pro") as fx:
-        yield fx
+pytestmark = pytest.mark.limits("pro")
 
 
 @pytest.fixture
@@ -31,10 +26,7 @@ def env(fake_x: FakeX, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def config_with_approval(tmp_path: Path) -> Path:
-    text = portable_config(**{"approval = false": "approval = true"})
-    path = tmp_path / "approval.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_config(tmp_path / "approval.toml", {"approval": True})
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -43,15 +35,17 @@ def cli(*args: str) -> tuple[int, str]:
 
 
 def seed(fake_x: FakeX) -> list[str]:
-    return admin_post(
-        fake_x.url,
-        "mentions",
-        [
-            mention("shopeeid", "@shopeeid aplikasinya error, gabisa login dari tadi", "rina", lang="in"),
-            mention("shopeeid", "@shopeeid saldo ShopeePay saya hilang 300rb, tolong dicek", "tono", lang="in"),
-            mention("shopeeid", "@shopeeid makasih min paketnya sudah sampai", "andika", lang="in"),
-        ],
-    )["ids"]
+    return list[str](
+        admin_post(
+            fake_x.url,
+            "mentions",
+            [
+                mention("shopeeid", "@shopeeid aplikasinya error, gabisa login dari tadi", "rina", lang="in"),
+                mention("shopeeid", "@shopeeid saldo ShopeePay saya hilang 300rb, tolong dicek", "tono", lang="in"),
+                mention("shopeeid", "@shopeeid makasih min paketnya sudah sampai", "andika", lang="in"),
+            ],
+        )["ids"]
+    )
 
 
 def test_approval_mode_holds_replies_until_a_human_approves(fake_x: FakeX, env: None, tmp_path: Path) -> None:
@@ -110,9 +104,7 @@ def test_stats_and_export_describe_what_was_handled(fake_x: FakeX, env: None, tm
 def test_in_approval_mode_a_spike_proposes_the_status_post_and_a_human_posts_it(
     fake_x: FakeX, env: None, tmp_path: Path
 ) -> None:
-    text = portable_config(**{"approval = false": "approval = true", "posts_per_15min = 50": "posts_per_15min = 2"})
-    config = tmp_path / "spike.toml"
-    config.write_text(text, encoding="utf-8")
+    config = write_config(tmp_path / "spike.toml", {"approval": True}, limits={"posts_per_15min": 2})
     db = str(tmp_path / "r.db")
     assert cli("incident", "open", "ID", "--config", str(config), "--db", db)[0] == 0
     admin_post(

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import LEXICON_DIR
 
 from bot.adapters.clock import ManualClock
 from bot.adapters.memory_store import MemoryStore
@@ -22,7 +23,6 @@ from bot.service.announce import Announcer
 from bot.service.intake import Intake
 from bot.service.outbox import Outbox
 from bot.settings import Settings
-from tests.conftest import LEXICON_DIR
 
 NOW = datetime(2023, 2, 6, 8, 0, tzinfo=UTC)
 COMPLAINT = "aplikasinya error terus, ga bisa dibuka sama sekali"
@@ -199,3 +199,25 @@ def test_a_full_read_asks_for_another_at_once_and_rereading_is_harmless(settings
     again = r.service.intake.poll(account)
     assert again.new == 0 and not again.full and again.recorded == 0
     assert len(r.store.rows) == 150
+
+
+def test_a_window_cut_that_only_took_the_reread_overlap_loses_nothing(settings: Settings) -> None:
+    from bot.core.models import MentionPage
+
+    r = rig(settings)
+    account = r.settings.account("ID")
+    old = r.complaints(5, minutes_ago=2)
+    r.service.intake.poll(account)
+    checkpoint = r.store.checkpoint("ID")
+    assert checkpoint == old[-1]
+    newer = r.complaints(3, minutes_ago=1)
+    mentions = tuple(m for m in r.x.mentions if m.id in {old[-1], *newer})
+    cut = MentionPage(mentions, newer[-1], {"window_overrun": "1", "estimated_lost": "40"})
+    r.x.fetch_mentions = lambda since_id: cut  # type: ignore[method-assign]
+    assert r.service.intake.poll(account).lost == 0  # the read reached back to the checkpoint
+    latest = r.complaints(3, minutes_ago=0.5)  # all newer than the checkpoint: something before them is gone
+    fresh = tuple(m for m in r.x.mentions if m.id in set(latest))
+    gap = MentionPage(fresh, latest[-1], {"window_overrun": "1", "estimated_lost": "40"})
+    r.x.fetch_mentions = lambda since_id: gap  # type: ignore[method-assign]
+    assert r.service.intake.poll(account).lost == 40
+    assert ("ID", Event.WINDOW_OVERRUN, 40) in r.heard.events

@@ -153,3 +153,40 @@ def test_a_missing_lexicon_folder_exits_2_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "lexicon error:" in result.output and "nowhere" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_signature_per_language_signs_the_english_reply_of_the_thai_account(tmp_path: Path) -> None:
+    from bot.core.models import Action, Category, IncidentState
+    from bot.core.replies import ReplyComposer
+
+    settings = load_settings(CONFIG, fake_env(), db_override=tmp_path / "r.db")
+    thailand = settings.account("TH")
+    composer = ReplyComposer(settings.templates_dir)
+    english = composer.compose(
+        account=thailand,
+        lang="en",
+        state=IncidentState.INVESTIGATING,
+        action=Action.REPLY,
+        category=Category.LOGIN,
+        author_handle="somchai",
+        mention_id="1622000000000000001",
+    )
+    thai = composer.compose(
+        account=thailand,
+        lang="th",
+        state=IncidentState.INVESTIGATING,
+        action=Action.REPLY,
+        category=Category.LOGIN,
+        author_handle="somchai",
+        mention_id="1622000000000000001",
+    )
+    assert english is not None and english.text.endswith("- Shopee TH") and "ทีม" not in english.text
+    assert thai is not None and thai.text.endswith("- ทีมช้อปปี้")
+
+
+def test_a_signature_for_a_language_the_account_does_not_speak_is_refused(tmp_path: Path) -> None:
+    from conftest import write_config
+
+    config = write_config(tmp_path / "c.toml", accounts={"TH": {"signatures": {"vi": "- Shopee"}}})
+    with pytest.raises(ConfigError, match=r"accounts.TH.signatures.*'vi'"):
+        load_settings(config, fake_env())

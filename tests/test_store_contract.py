@@ -87,6 +87,15 @@ def test_the_author_cooldown_counts_posted_replies_not_waiting_ones(store: Menti
     ]
 
 
+def test_an_unknown_author_is_nobody_for_the_cooldown(store: MentionStore) -> None:
+    first = recorded(store, author="")
+    store.claim(first.id, NOW)
+    store.record_post("ID", first.id, "900", "maaf", "t.j2", NOW)
+    since = NOW - timedelta(hours=24)
+    assert store.history_flags("ID", "other-thread", "", since)[1] is False
+    assert not store.author_replied_since("ID", "", since, other_than="x")
+
+
 def test_an_open_thread_is_answered(store: MentionStore) -> None:
     recorded(store, thread="T1")
     assert store.history_flags("ID", "T1", "someone", NOW)[0] is True

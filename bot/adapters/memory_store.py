@@ -133,6 +133,8 @@ class MemoryStore:
         return thread, author, bool(author_id) and author_id in self.opt_outs
 
     def author_replied_since(self, account: str, author_id: str, since: datetime, other_than: str) -> bool:
+        if not author_id:  # X did not say who wrote it: never one shared author
+            return False
         for post in self.posts:
             row = self.rows.get(post["in_reply_to"])
             if (

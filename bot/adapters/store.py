@@ -95,6 +95,34 @@ class Store:
     def in_memory(cls) -> Store:
         return cls(sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False)))
 
+    @classmethod
+    def preview_of(cls, live: Path, *, checkpoints: bool = True) -> Store:
+        """An in-memory store that starts from the live database's incidents (and checkpoints), read only:
+        a dry run or a simulation then words its replies for the incident the live bot is in, and writes
+        nothing to the live file. A live file that is missing or unreadable gives an empty store (logged)."""
+        store = cls.in_memory()
+        if not live.is_file():
+            return store
+        try:
+            source = sqlite3.connect(f"{live.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            log.warning("cannot read %s for the preview (%s): incidents start as none", live, exc)
+            return store
+        tables = [("incidents", "account, state, started_at, updated_at, note")]
+        if checkpoints:
+            tables.append(("checkpoints", "account, since_id, updated_at"))
+        try:
+            for table, columns in tables:
+                rows = source.execute(f"SELECT {columns} FROM {table}").fetchall()
+                marks = ", ".join("?" for _ in columns.split(","))
+                store.db.conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+            store.db.conn.commit()
+        except sqlite3.Error as exc:
+            log.warning("cannot read %s for the preview (%s): incidents start as none", live, exc)
+        finally:
+            source.close()
+        return store
+
     def close(self) -> None:
         with self.lock:
             self.db.close()

@@ -97,7 +97,8 @@ def _detail(exc: tweepy.HTTPException) -> str:
             parts.append(str(body["detail"]))
     except ValueError:
         pass
-    return " ".join(p for p in parts if p) or f"HTTP {exc.response.status_code}"
+    unique = list(dict.fromkeys(p for p in parts if p))  # X repeats itself ("Unauthorized Unauthorized")
+    return " ".join(unique) or f"HTTP {exc.response.status_code}"
 
 
 class XPlatform:
@@ -249,6 +250,8 @@ class XPlatform:
         created = tweet.created_at
         if created is not None and created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
+        if created is None and (ms := snowflake_ms(str(tweet.id))) is not None:
+            created = datetime.fromtimestamp(ms / 1000, UTC)  # X left it out: the id says when it was written
         refs = tuple((str(r.type), str(r.id)) for r in tweet.referenced_tweets or [])
         return Mention(
             id=str(tweet.id),

@@ -140,13 +140,23 @@ class Report:
         head = f"{'lang':<5}{'n':>5}{'P':>7}{'R':>7}{'F1':>7}{'escR':>7}{'escRep':>7}{'FRR':>7}{'cat':>7}"
         lines = [head, "-" * len(head)]
         slices = [*sorted(self.by_lang.items()), (OVERALL, self.overall)]
+
+        def cell(value: float, den: int) -> str:
+            return f"{value:>7.3f}" if den else f"{'n/a':>7}"  # no row to measure it on: not a perfect score
+
         for lang, s in slices:
+            replied, complaints = s.reply_tp + s.reply_fp, s.reply_tp + s.reply_fn
             lines.append(
-                f"{lang:<5}{s.n:>5}{s.reply_precision:>7.3f}{s.reply_recall:>7.3f}{s.reply_f1:>7.3f}"
-                f"{s.escalate_recall:>7.3f}{s.escalate_auto_replied:>7d}{s.false_reply_rate:>7.3f}"
-                f"{s.category_accuracy:>7.3f}"
+                f"{lang:<5}{s.n:>5}{cell(s.reply_precision, replied)}{cell(s.reply_recall, complaints)}"
+                f"{cell(s.reply_f1, replied and complaints)}{cell(s.escalate_recall, s.escalate_gold)}"
+                f"{s.escalate_auto_replied:>7d}{cell(s.false_reply_rate, s.ignore_gold)}"
+                f"{cell(s.category_accuracy, s.category_n)}"
             )
         lines += [
+            "",
+            "P, R, F1: precision, recall and F1 of the auto-replies; escR: share of escalate-labelled posts escalated;",
+            "escRep: escalate-labelled posts auto-replied (count); FRR: share of ignore-labelled posts auto-replied;",
+            "cat: category right among complaints found; n/a: no row to measure it on.",
             "",
             "confusion (rows gold, columns predicted):",
             f"{'':<10}" + "".join(f"{a:>10}" for a in PREDICTED),

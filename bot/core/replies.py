@@ -247,7 +247,7 @@ class ReplyComposer:
     def render(self, name: str, variant: int, variables: dict[str, str]) -> str:
         """One wording of one file, tidied; :class:`TemplateRenderError` if it fails."""
         if name not in self.compiled:
-            raise TemplateRenderError(f"{name} could not be loaded; run the template check")
+            raise TemplateRenderError(f"{name} could not be loaded (unreadable, or a template syntax error)")
         try:
             return _tidy(self.compiled[name][variant].render(variables))
         except jinja2.TemplateError as exc:
@@ -272,19 +272,21 @@ class ReplyComposer:
         Wordings are tried from an index derived from ``mention_id``; a wording is skipped when it is in
         ``exclude_variants`` (e.g. X refused it as duplicate content), when its text is in ``recent_texts``
         or when it is longer than 280. If no wording fits only because of ``note``, the note is dropped.
+        When X did not say who wrote the mention (``author_handle`` empty), the wording goes without its
+        leading ``@handle``: a reply in the thread reaches the author anyway.
         """
         if action is Action.IGNORE:
             raise ValueError("compose() is for replies and escalations, not ignored mentions")
         if action is Action.ESCALATE and not account.holding_reply:
             return None
-        handle = safe_handle(author_handle)
+        handle = safe_handle(author_handle) if author_handle else ""
         used = reply_language(account, lang)
         name = self.resolve(account, used, action, state, category)
         file_lang = name.split("/")[1]
         variables = {
             "handle": handle,
             "ref": reference_code(mention_id),
-            "signature": clean_text(account.signature),
+            "signature": clean_text(account.signature_for(file_lang)),
             "country": clean_text(account.country),
             "note": clean_text(note),
         }
@@ -296,6 +298,8 @@ class ReplyComposer:
         for notes in [variables["note"], ""] if variables["note"] else [""]:
             for variant in order:
                 text = self.render(name, variant, {**variables, "note": notes})
+                if not handle:  # X did not say who wrote it: a reply in the thread reaches them without the @
+                    text = text.removeprefix("@").lstrip()
                 if not fits_in_post(text):
                     continue
                 fits = True
@@ -311,11 +315,11 @@ class ReplyComposer:
         raise NoFreshWording(f"{name}: every wording was excluded or posted recently")
 
 
-def _worst_case(account: Account, note: str) -> dict[str, str]:
+def _worst_case(account: Account, note: str, lang: str) -> dict[str, str]:
     return {
         "handle": WORST_CASE_HANDLE,
         "ref": "W" * REF_LENGTH,
-        "signature": clean_text(account.signature),
+        "signature": clean_text(account.signature_for(lang)),
         "country": clean_text(account.country),
         "note": note,
     }
@@ -335,9 +339,12 @@ def _expected_files(account: Account) -> set[str]:
     }
 
 
-def _file_problems(composer: ReplyComposer, expected: set[str]) -> list[TemplateProblem]:
+def _file_problems(composer: ReplyComposer, expected: set[str], codes: set[str]) -> list[TemplateProblem]:
+    """Problems of the files of configured accounts (another country's folder is simply not used)."""
     problems = []
     for name, wordings in composer.sources.items():
+        if name.split("/", 1)[0] not in codes:
+            continue
         if name not in expected:
             problems.append(
                 TemplateProblem(
@@ -359,7 +366,7 @@ def _render_problems(composer: ReplyComposer, account: Account, name: str, lang:
     for variant in range(len(composer.sources[name])):
         for note in (WORST_CASE_NOTE, ""):
             try:
-                text = composer.render(name, variant, _worst_case(account, note))
+                text = composer.render(name, variant, _worst_case(account, note, name.split("/")[1]))
             except TemplateRenderError as exc:
                 problems.append(TemplateProblem(name, str(exc), account.code, lang, variant))
                 break
@@ -388,7 +395,9 @@ def check_templates(composer: ReplyComposer, accounts: Iterable[Account]) -> lis
     or is longer than 280 weighted characters with worst-case values. Empty means all is well."""
     accounts = list(accounts)
     expected = set().union(*(_expected_files(a) for a in accounts))
-    problems = list(composer.load_problems) + _file_problems(composer, expected)
+    codes = {a.code for a in accounts}
+    problems = [p for p in composer.load_problems if p.template.split("/", 1)[0] in codes]
+    problems += _file_problems(composer, expected, codes)
     for account in accounts:
         checked: set[str] = set()
         for lang in account.languages:

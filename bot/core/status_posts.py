@@ -43,7 +43,8 @@ def has_status_template(composer: ReplyComposer, account: Account, state: Incide
 
 
 def _variables(account: Account, note: str) -> dict[str, str]:
-    return {"signature": clean_text(account.signature), "country": clean_text(account.country), "note": note}
+    signature = clean_text(account.signature_for(account.default_language))
+    return {"signature": signature, "country": clean_text(account.country), "note": note}
 
 
 def compose_status(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 from dotenv import find_dotenv, load_dotenv
 
 from bot.core.lexicon import LexiconError
+from bot.core.replies import TemplateMissing
 from bot.logs import setup_logging
 from bot.model.linear import ModelError
 from bot.settings import ConfigError, Settings, load_settings
@@ -50,6 +52,16 @@ def common_options(func: F) -> F:
             fail(f"model error: {exc}")
         except LexiconError as exc:
             fail(f"lexicon error: {exc}")
+        except TemplateMissing as exc:
+            fail(f"templates: {exc}; set [bot] templates_dir to the folder that holds them (docs/TEMPLATES.md)")
+        except sqlite3.DatabaseError as exc:
+            where = kwargs.get("db_path") or "the configured database"
+            fail(f"database {where}: {exc}; is it a replybot SQLite database? (--db or [bot] database)")
+        except PermissionError as exc:
+            fail(
+                f"no permission for {exc.filename or exc}: choose a writable place with --db, [bot] database or "
+                "REPLYBOT_DATABASE"
+            )
 
     return wrapper  # type: ignore[return-value]
 

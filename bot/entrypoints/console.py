@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import threading
 from collections import Counter
 
 import click
@@ -28,6 +29,8 @@ class ConsoleObserver:
         self.blocks: dict[str, str] = {}
         """Blocks of the current poll, in mention order, printed by ``poll_done``."""
         self.tally: Counter[tuple[str, str]] = Counter()
+        self.lock = threading.Lock()
+        """The runner's intake and outbox lanes both print through this observer."""
 
     def _block(self, account: Account, handle: str, text: str, lang: str, decision: str, reason: str) -> str:
         action = Action(decision)
@@ -50,15 +53,20 @@ class ConsoleObserver:
             block += "\n  ↳ " + click.style("queued for a human (no public reply)", fg="red")
         elif decision.action is Action.REVIEW:
             block += "\n  ↳ " + click.style("not sure enough to post: queued for a human to decide", fg="yellow")
-        self.blocks[mention.id] = block
+        with self.lock:
+            self.blocks[mention.id] = block
 
     def posted(self, account: Account, row: Handled, reply: ComposedReply, post_id: str) -> None:
-        block = self.blocks.get(row.id) or self._block(
-            account, row.author_handle, row.text, row.lang or "", row.action, row.reason
-        )
         note = "holding reply, queued for a human" if row.action == Action.ESCALATE.value else reply.template
         label = click.style(f"↳ {self.verb} ({note}):", fg="cyan")
-        self.blocks[row.id] = f"{block}\n  {label}\n{_indent(reply.text)}"
+        with self.lock:
+            waiting = self.blocks.get(row.id)
+            if waiting is not None:  # decided in this round: printed together by poll_done
+                self.blocks[row.id] = f"{waiting}\n  {label}\n{_indent(reply.text)}"
+                return
+        # decided in an earlier round (the runner's outbox lane posts after the intake printed): print it now
+        block = self._block(account, row.author_handle, row.text, row.lang or "", row.action, row.reason)
+        click.echo(f"{block}\n  {label}\n{_indent(reply.text)}\n")
 
     def noted(self, account: Account, event: Event, count: int) -> None:
         words = {
@@ -71,9 +79,10 @@ class ConsoleObserver:
         click.echo(click.style(f"[{account.code}] {words[event]}", fg="magenta") + "\n")
 
     def poll_done(self, account: Account) -> None:
-        for block in self.blocks.values():
+        with self.lock:
+            blocks, self.blocks = list(self.blocks.values()), {}
+        for block in blocks:
             click.echo(block + "\n")
-        self.blocks.clear()
 
     def summary(self) -> str:
         accounts = sorted({code for code, _ in self.tally})

@@ -13,6 +13,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
 
 from bot.bootstrap import App
@@ -81,6 +82,8 @@ def _stopped(app: App, active: list[Account], account: Account, exc: AccountStop
             app.metrics.error(account.code, "account_stopped")
 
 
+HALF_WINDOW = 400
+"""Mentions: the intake reads again before this many can arrive, half of the 800 X keeps."""
 OUTBOX_IDLE_S = 5.0
 """How long the outbox lane waits when nothing could be posted (nothing fresh waits, or the budget is spent)."""
 
@@ -112,14 +115,32 @@ class Lanes:
             self.gone.add(account.code)
             _stopped(self.app, self.active, account, exc)
 
+    def next_read_in(self, new: int, since_last_s: float | None) -> float:
+        """Seconds until the next read: the poll interval, shorter when mentions arrive fast enough to fill
+        half of X's 800-mention window before it (at the rate the last read saw)."""
+        if not new or not since_last_s:
+            return self.interval_s
+        rate = new / since_last_s
+        return min(self.interval_s, max(1.0, HALF_WINDOW / rate))
+
     def intake(self, account: Account) -> None:
+        last: datetime | None = None
         while self._alive(account):
             ok, wait = False, self.interval_s
+            started = self.app.clock.now()
             try:
                 result = self.app.service.read(account)
                 ok = True
-                if result.full:
-                    wait = 0.0  # more may be waiting: read again now
+                since = (started - last).total_seconds() if last else None
+                wait = 0.0 if result.full else self.next_read_in(result.new, since)  # full: more may be waiting
+                last = started
+                log.debug(
+                    "read %d new of %d fetched; next read in %.0f s",
+                    result.new,
+                    result.fetched,
+                    wait,
+                    extra={"account": account.code},
+                )
             except AccountStopped as exc:
                 self._account_stopped(account, exc)
             except PlatformError as exc:

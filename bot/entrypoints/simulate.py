@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.adapters.clock import ManualClock
@@ -74,11 +75,13 @@ def simulate_rows(
     incident: str | None,
     account_code: str | None,
     independent: bool = False,
+    live_db: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One output object per input row, in input order; a bad row yields ``{"line", "error"}``.
 
     Budgets never hold a simulated reply back. With ``independent`` (eval), every row is its own author and
     thread, so the one-reply-per-thread and per-author rules do not blur what each labelled mention gets.
+    Without ``incident``, replies are worded for the incidents of ``live_db`` (read only), as the live bot would.
     """
     limits = dataclasses.replace(
         settings.limits, posts_per_15min=10**9, posts_per_24h=10**9, budget_per_24h_usd=float(10**9)
@@ -92,7 +95,7 @@ def simulate_rows(
         dry_run=True,
         platforms=platforms,
         observer=QuietObserver(),
-        store=Store.in_memory(),
+        store=Store.preview_of(live_db, checkpoints=False) if live_db else Store.in_memory(),
         incident_override=IncidentState(incident) if incident else None,
         clock=clock,
     )

@@ -7,11 +7,12 @@ import contextlib
 import ipaddress
 import json
 import logging
+import signal
 import socket
 import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from bot.fakex.app import App, Outcome
@@ -174,12 +175,19 @@ def serve(
     seed: int | None = None,
     hang_seconds: float = 30.0,
 ) -> None:
-    """Run the fake X in the foreground until interrupted (Ctrl-C). Bad ``limits``/``faults`` → ValueError."""
+    """Run the fake X in the foreground until Ctrl-C or SIGTERM (a background job ignores SIGINT; a container
+    or a supervisor sends SIGTERM). Bad ``limits``/``faults`` → ValueError."""
     fake = FakeX(limits=limits, faults=faults, seed=seed, hang_seconds=hang_seconds)
     server = fake._bind(host, port)
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
-        log.info("fake X interrupted")
+        log.info("fake X stopped")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         fake.stop()

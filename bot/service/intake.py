@@ -50,6 +50,12 @@ def _newer(a: str, b: str) -> bool:
     return (len(a), a) > (len(b), b)
 
 
+def _reached(mentions: tuple[Mention, ...], checkpoint: str | None) -> bool:
+    """True when the read reaches back to the checkpoint: X's window cut only the re-read overlap, and no
+    mention was lost."""
+    return checkpoint is not None and any(not _newer(m.id, checkpoint) for m in mentions)
+
+
 def initial_status(account: Account, decision: Decision) -> Status:
     if decision.action is Action.IGNORE:
         return Status.SKIPPED if decision.reason.startswith("skip:") else Status.IGNORED
@@ -77,8 +83,17 @@ class Intake:
         return self.should_stop is not None and self.should_stop()
 
     def me(self, account: Account) -> Me:
+        """Who the credentials belong to; AccountStopped when that is not the configured handle (another
+        user's token would answer as that user)."""
         if account.code not in self._me:
-            self._me[account.code] = self.platforms[account.code].me()
+            me = self.platforms[account.code].me()
+            if me.handle.lower() != account.handle.lower():
+                raise AccountStopped(
+                    f"account {account.code}: the X credentials are those of @{me.handle}, not of the configured "
+                    f"@{account.handle}; fix X_{account.code}_ACCESS_TOKEN and X_{account.code}_ACCESS_TOKEN_SECRET "
+                    f"or accounts.{account.code}.handle"
+                )
+            self._me[account.code] = me
         return self._me[account.code]
 
     def poll(self, account: Account) -> IntakeResult:
@@ -95,8 +110,8 @@ class Intake:
         except Unauthorized as exc:
             raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
         result.fetched = len(page.mentions)
-        result.lost = int(page.extras.get("estimated_lost", "0") or 0) if page.extras.get("window_overrun") else 0
-        if result.lost or page.extras.get("window_overrun"):
+        if page.extras.get("window_overrun") and not _reached(page.mentions, checkpoint):
+            result.lost = int(page.extras.get("estimated_lost", "0") or 0)
             self.observer.noted(account, Event.WINDOW_OVERRUN, result.lost)
         newest = checkpoint
         # One commit per page instead of one per mention: the decisions and the checkpoint land together or
