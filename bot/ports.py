@@ -37,6 +37,11 @@ class PostOutcomeUnknown(TransientPlatformError):
     """A post may or may not have been created (timeout, reset, 5xx, lost answer): reconcile before reposting."""
 
 
+class CreditsExhausted(PlatformError):
+    """402 (pay-per-use credits used up) or a 429 of type ``usage-capped``: nothing will pass until an operator
+    tops up or the plan's period turns; the account pauses instead of retrying every few seconds."""
+
+
 class Unauthorized(PlatformError):
     """401: the account's credentials are wrong or revoked. Stop that account."""
 

@@ -82,10 +82,17 @@ class SpikeAlerts:
 
     def noted(self, account: Account, event: Event, count: int) -> None:
         """Mentions lost to X's window are alerted like a spike: nobody will ever see them otherwise."""
-        if event is Event.WINDOW_OVERRUN and self.notifier is not None:
+        if self.notifier is None:
+            return
+        if event is Event.WINDOW_OVERRUN:
             self.notifier.notify_text(
                 f":warning: replybot [{account.code}]: about {count} mentions fell out of X's mention window "
                 "before they were read (lost); reads are not keeping up"
+            )
+        elif event is Event.CREDITS_EXHAUSTED:
+            self.notifier.notify_text(
+                f":money_with_wings: replybot [{account.code}]: X refused for billing (credits used up or a usage "
+                "cap reached); the account is paused for 15 minutes at a time until its credits are topped up"
             )
 
     def poll_done(self, account: Account) -> None:

@@ -28,6 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from bot.adapters.x_session import RoutedSession
 from bot.core.models import Me, Mention, MentionPage, Posted
 from bot.ports import (
+    CreditsExhausted,
     DuplicateContent,
     NotSummoned,
     PlatformError,
@@ -99,6 +100,18 @@ def _detail(exc: tweepy.HTTPException) -> str:
         pass
     unique = list(dict.fromkeys(p for p in parts if p))  # X repeats itself ("Unauthorized Unauthorized")
     return " ".join(unique) or f"HTTP {exc.response.status_code}"
+
+
+def _raise_if_billing(exc: tweepy.HTTPException) -> None:
+    """402 (credits used up) and a 429 of type ``usage-capped`` are billing, not pacing: CreditsExhausted."""
+    status = exc.response.status_code
+    try:
+        body = exc.response.json()
+    except ValueError:
+        body = {}
+    kind = str(body.get("type", "")) if isinstance(body, dict) else ""
+    if status == 402 or (status == 429 and "usage-capped" in kind):
+        raise CreditsExhausted(f"{status}: {_detail(exc)}") from None
 
 
 class XPlatform:
@@ -198,6 +211,7 @@ class XPlatform:
         try:
             resp = self.client.create_tweet(text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True)
         except tweepy.TooManyRequests as exc:
+            _raise_if_billing(exc)
             self._on_429("post", exc)
             raise RateLimited("post rate limit", self._blocked_until.get("post")) from None
         except tweepy.Forbidden as exc:
@@ -215,6 +229,9 @@ class XPlatform:
             raise PostOutcomeUnknown(f"{exc.response.status_code} from X while posting") from None
         except (requests.RequestException, ValueError) as exc:
             raise PostOutcomeUnknown(f"no usable answer while posting: {type(exc).__name__}") from None
+        except tweepy.HTTPException as exc:  # 402 and whatever X adds: X answered, so nothing was posted
+            _raise_if_billing(exc)
+            raise PlatformError(f"{exc.response.status_code}: {_detail(exc)}") from None
         finally:
             self._note_limits("post")
         data = resp.data or {}
@@ -289,6 +306,7 @@ class XPlatform:
             try:
                 return call()
             except tweepy.TooManyRequests as exc:
+                _raise_if_billing(exc)
                 self._on_429(endpoint, exc)
                 raise RateLimited(f"{endpoint} rate limit", self._blocked_until.get(endpoint)) from None
             except tweepy.Unauthorized as exc:
@@ -298,6 +316,7 @@ class XPlatform:
             except (requests.RequestException, ValueError) as exc:  # timeouts, resets, malformed JSON
                 raise _Transient(type(exc).__name__) from None
             except tweepy.HTTPException as exc:
+                _raise_if_billing(exc)
                 raise PlatformError(f"{exc.response.status_code}: {_detail(exc)}") from None
             finally:
                 self._note_limits(endpoint)

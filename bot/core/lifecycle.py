@@ -94,6 +94,8 @@ class Event(StrEnum):
     COVERED = "covered_by_status"
     STATUS_POSTED = "status_posted"
     STATUS_PROPOSED = "status_proposed"
+    CREDITS_EXHAUSTED = "credits_exhausted"
+    """X refused for billing (402, usage cap): the account pauses reading or posting for a while."""
 
 
 class SendOutcome(StrEnum):

@@ -75,6 +75,7 @@ class ConsoleObserver:
             Event.COVERED: f"{count} complaints too old to answer one by one: covered by the status post",
             Event.STATUS_POSTED: f"status post {self.verb.replace('would post', 'would be posted')}",
             Event.STATUS_PROPOSED: "status post proposed for approval",
+            Event.CREDITS_EXHAUSTED: "X refused for billing (credits used up or a usage cap): paused",
         }
         click.echo(click.style(f"[{account.code}] {words[event]}", fg="magenta") + "\n")
 

@@ -93,6 +93,14 @@ class App:
                     "429": "Too Many Requests",
                 }
                 return Outcome(int(fault), _encode(problem(int(fault), title[fault])))
+            if fault == "402":
+                body = problem(
+                    402, "CreditsDepleted", "Your account does not have any credits to fulfill this request."
+                )
+                return Outcome(402, _encode({**body, "type": "https://api.x.com/2/problems/credits"}))
+            if fault == "capped":
+                body = problem(429, "UsageCapExceeded", "Usage cap exceeded: monthly product cap")
+                return Outcome(429, _encode({**body, "type": "https://api.x.com/2/problems/usage-capped"}))
             if fault == "malformed":
                 return Outcome(200, b'{"data": [{"id": "1', {"content-type": "application/json"})
             if fault in ("hang", "reset"):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-FAULT_KINDS: tuple[str, ...] = ("500", "503", "429", "hang", "malformed", "reset", "lost")
+FAULT_KINDS: tuple[str, ...] = ("500", "503", "429", "hang", "malformed", "reset", "lost", "402", "capped")
 """What each kind does:
 
 ``500``/``503``: an X-like error body with that status. ``429``: Too Many Requests with no rate-limit
 headers (so a client cannot know the reset). ``hang``: no answer for ``hang_seconds``, then the connection
 closes. ``malformed``: 200 with truncated JSON. ``reset``: the connection closes with no response. ``lost``
-(``POST /2/tweets`` only): the post is stored, then the connection closes with no response.
+(``POST /2/tweets`` only): the post is stored, then the connection closes with no response. ``402``: the
+pay-per-use credits are used up (``CreditsDepleted``). ``capped``: 429 of type ``usage-capped`` (a usage cap
+of the plan reached; waiting for the rate-limit window does not help).
 """
 
 

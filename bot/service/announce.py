@@ -19,6 +19,7 @@ from bot.core.replies import ReplyComposer, ReplyError
 from bot.core.status_posts import compose_status, has_status_template
 from bot.ports import (
     Clock,
+    CreditsExhausted,
     MentionStore,
     Platform,
     PlatformError,
@@ -103,7 +104,7 @@ class Announcer:
         except Unauthorized as exc:
             self.store.release_status_post(account.code, started, state)
             raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
-        except TransientPlatformError as exc:
+        except (TransientPlatformError, CreditsExhausted) as exc:  # X answered: nothing was posted
             self.store.release_status_post(account.code, started, state)
             log.warning("status post not sent, will try again: %s", exc, extra={"account": account.code})
             return False

@@ -48,9 +48,12 @@ class LogObserver:
             Event.EXPIRED: "%d complaints too old to answer and no status post: left for a human",
             Event.COVERED: "%d complaints too old to answer one by one: covered by the status post",
             Event.STATUS_POSTED: "status post made (%d)",
-            Event.STATUS_PROPOSED: "status post proposed for approval (%d): replybot review status-posts",
+            Event.STATUS_PROPOSED: "status post proposed for approval (%d): replybot incident status-posts",
+            Event.CREDITS_EXHAUSTED: "X refused for billing (%d): paused; top up the account's credits",
         }
-        level = logging.WARNING if event in (Event.WINDOW_OVERRUN, Event.EXPIRED) else logging.INFO
+        level = (
+            logging.WARNING if event in (Event.WINDOW_OVERRUN, Event.EXPIRED, Event.CREDITS_EXHAUSTED) else logging.INFO
+        )
         log.log(level, messages[event], count, extra={"account": account.code})
 
     def poll_done(self, account: Account) -> None:

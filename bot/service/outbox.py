@@ -26,6 +26,7 @@ from bot.core.models import Action, Category, IncidentState
 from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
 from bot.ports import (
     Clock,
+    CreditsExhausted,
     DuplicateContent,
     MentionStore,
     NotSummoned,
@@ -37,7 +38,7 @@ from bot.ports import (
 )
 from bot.service.announce import Announcer
 from bot.service.incidents import IncidentNow, budget_left, incident_now
-from bot.service.intake import AccountStopped
+from bot.service.intake import BILLING_PAUSE_S, AccountStopped
 from bot.service.observer import Observer
 from bot.settings import Account, Settings
 
@@ -59,6 +60,8 @@ class Failure:
 
 POST_FAILURES: tuple[Failure, ...] = (
     Failure(NotSummoned, Status.SKIPPED, SendOutcome.SKIPPED, "not_summoned", detail=False),
+    # X answered (nothing was posted): the reply waits, the outbox pauses (intake.BILLING_PAUSE_S)
+    Failure(CreditsExhausted, Status.PENDING, SendOutcome.TRANSIENT, "credits"),
     # the post may exist: it stays claimed and is reconciled before anything is posted again
     Failure(PostOutcomeUnknown, Status.CLAIMED, SendOutcome.TRANSIENT, "unknown"),
     Failure(TransientPlatformError, Status.PENDING, SendOutcome.TRANSIENT, "transient"),
@@ -95,6 +98,7 @@ class Outbox:
     incident_override: IncidentState | None = None
     """A simulation's fixed incident state (``replybot simulate --incident``); None: the store's."""
     _budget_warned: dict[str, datetime] = field(default_factory=dict)
+    _paused_until: dict[str, datetime] = field(default_factory=dict)
 
     def stopping(self) -> bool:
         return self.should_stop is not None and self.should_stop()
@@ -119,6 +123,9 @@ class Outbox:
     def send_due(self, account: Account, limit: int | None = None) -> OutboxResult:
         """Settle stale complaints, make the status post if one is due, then post up to ``limit`` replies."""
         result = OutboxResult()
+        paused = self._paused_until.get(account.code)
+        if paused is not None and self.clock.now() < paused:
+            return result
         if not self.reconcile(account):
             return result
         incident = self.incident(account)
@@ -149,6 +156,17 @@ class Outbox:
             elif outcome is SendOutcome.ERROR:
                 result.errors += 1
         return result
+
+    def pause_for_billing(self, account: Account, exc: CreditsExhausted) -> None:
+        """Stop posting for BILLING_PAUSE_S: said once in the log, in metrics and to the alert webhook."""
+        self._paused_until[account.code] = self.clock.now() + timedelta(seconds=BILLING_PAUSE_S)
+        log.error(
+            "X refused to post for billing (%s): posting paused for %d minutes; top up the account's credits",
+            exc,
+            BILLING_PAUSE_S // 60,
+            extra={"account": account.code},
+        )
+        self.observer.noted(account, Event.CREDITS_EXHAUSTED, 1)
 
     def _warn_budget(self, account: Account, waiting: int) -> None:
         """Once per 15 minutes per account: the outbox comes back every few seconds while the budget is spent."""
@@ -250,6 +268,8 @@ class Outbox:
                 failure = failure_for(exc)
                 error = f"{failure.note}:{exc}"[:200] if failure.detail else failure.note
                 self.store.set_status(row.id, failure.status, self.clock.now(), error=error)
+                if isinstance(exc, CreditsExhausted):
+                    self.pause_for_billing(account, exc)
                 if failure.stops_account:
                     raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
                 return failure.outcome
