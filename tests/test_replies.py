@@ -506,3 +506,15 @@ def test_templates_cannot_reach_python_internals(tmp_path: Path, tiny_account: A
     )
     with pytest.raises(TemplateRenderError):
         reply(ReplyComposer(tmp_path), tiny_account, exclude_variants={0, 1})
+
+
+COURIER_WORDS = ("courier", "weight", "kurir", "berat", "น้ำหนัก", "ขนส่ง", "快递", "重量", "cân nặng", "giao hàng")
+
+
+def test_with_no_incident_a_failing_checkout_is_not_answered_with_courier_rules() -> None:
+    """Asked "is the app down? cannot checkout", a support lead checks; she does not list weight limits."""
+    files = sorted(ROOT.glob("templates/*/*/none/checkout.j2"))
+    assert len(files) >= 11
+    for path in files:
+        text = path.read_text(encoding="utf-8").lower()
+        assert not [w for w in COURIER_WORDS if w in text], path
