@@ -221,3 +221,26 @@ def test_a_window_cut_that_only_took_the_reread_overlap_loses_nothing(settings: 
     r.x.fetch_mentions = lambda since_id: gap  # type: ignore[method-assign]
     assert r.service.intake.poll(account).lost == 40
     assert ("ID", Event.WINDOW_OVERRUN, 40) in r.heard.events
+
+
+def test_right_after_a_full_page_the_overlap_is_not_reread(settings: Settings) -> None:
+    r = rig(settings)
+    r.service.intake.settings = dataclasses.replace(
+        r.settings, limits=dataclasses.replace(r.settings.limits, reread_overlap_s=60)
+    )
+    account = r.settings.account("ID")
+    asked: list[str | None] = []
+    fetch = r.x.fetch_mentions
+
+    def spy(since_id: str | None) -> object:
+        asked.append(since_id)
+        return fetch(since_id)
+
+    r.x.fetch_mentions = spy  # type: ignore[method-assign, assignment]
+    r.complaints(150, minutes_ago=2)
+    assert r.service.intake.poll(account).full
+    r.complaints(1, minutes_ago=0)
+    r.service.intake.poll(account)  # busy: from the checkpoint itself, not 60 s before it
+    assert asked[-1] == r.x.mentions[149].id
+    r.service.intake.poll(account)  # quiet again: the minute before the checkpoint is re-read
+    assert asked[-1] != r.store.checkpoint("ID") and asked[-1] == r.x.mentions[149].id
