@@ -286,3 +286,17 @@ def test_drill_runs_the_demo_outage_against_the_fake_x_with_no_credentials(
     recorded = store.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
     store.close()
     assert posted >= 10 and recorded == posted  # every post the fake X got is recorded, none twice
+
+
+def test_simulate_warns_once_about_a_handle_it_does_not_know(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.entrypoints.simulate import simulate_rows
+
+    settings = load_settings(CONFIG, fake_env(), db_override=tmp_path / "r.db")
+    rows = [(n, {"id": f"x{n}", "text": "@ShopeeXX app error", "handle": "ShopeeXX"}, None) for n in (1, 2)]
+    with caplog.at_level(logging.WARNING):
+        out = list(simulate_rows(settings, rows, "none", None))
+    assert len(out) == 2 and all("action" in o for o in out)
+    warnings = [r.getMessage() for r in caplog.records if "ShopeeXX" in r.getMessage()]
+    assert len(warnings) == 1 and "@ShopeeID" in warnings[0] and "run as ID" in warnings[0]

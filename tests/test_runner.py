@@ -20,7 +20,7 @@ COMPLAINT = "aplikasinya error terus, ga bisa dibuka sama sekali"
     [
         (0, 60.0, 60.0),  # quiet: the poll interval
         (10, 60.0, 60.0),
-        (1000, 60.0, 24.0),  # 1,000 a minute: read again before 400 more arrive
+        (1000, 60.0, 30.0),  # 1,000 a minute: read again before 500 more arrive
         (10_000, 1.0, 1.0),  # never busier than once a second
         (50, None, 60.0),  # the first read has no rate yet
     ],

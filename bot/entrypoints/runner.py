@@ -1,8 +1,8 @@
 """The long-running loop until SIGINT/SIGTERM: for each account, an intake lane and an outbox lane.
 
 Each lane is a thread with its own schedule, so reading never waits for posting and one slow account never
-delays another: the intake reads every ``interval`` (at once again while reads come back full: X's
-800-mention window is never outrun while X allows reads), the outbox posts whenever something fresh waits and
+delays another: the intake reads every ``interval``, sooner at the rate mentions arrive so that X's
+800-mention window is never outrun while X allows reads; the outbox posts whenever something fresh waits and
 the budget allows. ``--once`` is one read and one round of posting per account, in turn, then exit.
 """
 
@@ -82,8 +82,10 @@ def _stopped(app: App, active: list[Account], account: Account, exc: AccountStop
             app.metrics.error(account.code, "account_stopped")
 
 
-HALF_WINDOW = 400
-"""Mentions: the intake reads again before this many can arrive, half of the 800 X keeps."""
+WINDOW_MARGIN = 500
+"""Mentions: the intake reads again before this many can arrive, of the 800 X keeps. Fewer, larger reads
+waste fewer partial pages of X's 300 reads per 15 minutes; the rest of the window is the margin for a rate
+that grows between two reads."""
 OUTBOX_IDLE_S = 5.0
 """How long the outbox lane waits when nothing could be posted (nothing fresh waits, or the budget is spent)."""
 
@@ -116,12 +118,12 @@ class Lanes:
             _stopped(self.app, self.active, account, exc)
 
     def next_read_in(self, new: int, since_last_s: float | None) -> float:
-        """Seconds until the next read: the poll interval, shorter when mentions arrive fast enough to fill
-        half of X's 800-mention window before it (at the rate the last read saw)."""
+        """Seconds until the next read: the poll interval, shorter when mentions arrive fast enough to bring
+        WINDOW_MARGIN of X's 800-mention window before it (at the rate the last read saw)."""
         if not new or not since_last_s:
             return self.interval_s
         rate = new / since_last_s
-        return min(self.interval_s, max(1.0, HALF_WINDOW / rate))
+        return min(self.interval_s, max(1.0, WINDOW_MARGIN / rate))
 
     def intake(self, account: Account) -> None:
         last: datetime | None = None
@@ -132,7 +134,7 @@ class Lanes:
                 result = self.app.service.read(account)
                 ok = True
                 since = (started - last).total_seconds() if last else None
-                wait = 0.0 if result.full else self.next_read_in(result.new, since)  # full: more may be waiting
+                wait = self.next_read_in(result.new, since)
                 last = started
                 log.debug(
                     "read %d new of %d fetched; next read in %.0f s",

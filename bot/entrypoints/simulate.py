@@ -43,13 +43,23 @@ def _created_at(value: Any) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _account(settings: Settings, row: dict[str, Any], fallback: str | None) -> Account:
+def _account(settings: Settings, row: dict[str, Any], fallback: str | None, warned: set[str]) -> Account:
     handle = row.get("handle")
+    chosen = settings.account(fallback) if fallback else settings.accounts[0]
     if isinstance(handle, str) and handle:
         found = settings.account_for_handle(handle)
         if found:
             return found
-    return settings.account(fallback) if fallback else settings.accounts[0]
+        if handle.lower() not in warned:
+            warned.add(handle.lower())
+            configured = ", ".join(f"@{a.handle}" for a in settings.accounts)
+            log.warning(
+                "handle @%s is not a configured account (%s): its rows run as %s",
+                handle.lstrip("@"),
+                configured,
+                chosen.code,
+            )
+    return chosen
 
 
 def _mention(row: dict[str, Any], number: int, account: Account) -> Mention:
@@ -100,12 +110,13 @@ def simulate_rows(
         clock=clock,
     )
     service = app.service
+    warned: set[str] = set()
     for number, row, error in rows:
         if row is None:
             yield {"line": number, "error": error}
             continue
         try:
-            account = _account(settings, row, account_code)
+            account = _account(settings, row, account_code, warned)
             mention = _mention(row, number, account)
             if independent:
                 mention = dataclasses.replace(mention, author_id=f"sim-line-{number}", conversation_id=None)

@@ -1,10 +1,10 @@
 """Intake: read an account's mentions, decide about each, record the decisions. Never posts.
 
-Reading never waits for posting (the outbox is apart), so X's 800-mention window is not outrun while X allows
-reads: a poll that came back with at least a full page is followed at once by another (``IntakeResult.full``).
-A poll re-reads a small overlap before the checkpoint, for mentions X delivers late (a mention seen before is
-recognised by its id and left alone), except right after a full page: under a spike every read counts against
-X's limit of 300 reads of 100 mentions per 15 minutes, the account's whole ceiling of 2,000 a minute.
+Reading never waits for posting (the outbox is apart), and the runner reads sooner when mentions come fast,
+so X's 800-mention window is not outrun while X allows reads. A poll re-reads a small overlap before the
+checkpoint, for mentions X delivers late (a mention seen before is recognised by its id and left alone),
+except right after a full page: under a spike every read counts against X's limit of 300 reads of 100
+mentions per 15 minutes, the account's whole ceiling of 2,000 a minute.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class IntakeResult:
 
     @property
     def full(self) -> bool:
-        """More may be waiting: read again now rather than after the poll interval."""
+        """At least a page of new mentions: the account is busy (the next read skips the overlap)."""
         return self.new >= FULL_PAGE
 
 
