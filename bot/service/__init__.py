@@ -93,7 +93,7 @@ class Service:
         return self.outbox.send_mention(account, mention_id)
 
     def budget_left(self, account: Account) -> int:
-        return budget_left(self.store, self.settings.limits, account.code, self.outbox.clock.now())
+        return self.outbox.budget_left(account)
 
     def incident_state(self, account: Account) -> tuple[IncidentState, str]:
         incident = self.outbox.incident(account)

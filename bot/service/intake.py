@@ -12,19 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.core.lifecycle import Event, Status
 from bot.core.models import Action, Decision, Me, Mention, Verdict
 from bot.core.policy import History, decide, is_opt_out
 from bot.ports import Clock, CreditsExhausted, MentionStore, Platform, PlatformError, TextClassifier, Unauthorized
+from bot.service.billing import BillingPause
 from bot.service.observer import Observer
 from bot.settings import Account, Settings
 
 log = logging.getLogger("bot.service")
 
-BILLING_PAUSE_S = 15 * 60
-"""After X refuses a read for billing (402, usage cap), reads of that account wait this long."""
 FULL_PAGE = 100
 """X's largest page of mentions: a poll that read at least this many may have more waiting."""
 
@@ -81,9 +80,12 @@ class Intake:
     """True when the process is stopping (None: never): the page in hand is cut short, its rest re-read."""
     _me: dict[str, Me] = field(default_factory=dict)
     _adopted: set[str] = field(default_factory=set)
-    _paused_until: dict[str, datetime] = field(default_factory=dict)
+    billing: BillingPause = field(init=False)
     _busy: set[str] = field(default_factory=set)
     """Accounts whose last read brought a full page: no overlap re-read (X allows 300 reads of 100 per 15 min)."""
+
+    def __post_init__(self) -> None:
+        self.billing = BillingPause("reading", self.clock, self.observer)
 
     def stopping(self) -> bool:
         return self.should_stop is not None and self.should_stop()
@@ -106,8 +108,7 @@ class Intake:
         """Fetch new mentions and record a decision for each. Raises AccountStopped."""
         result = IntakeResult()
         platform = self.platforms[account.code]
-        paused = self._paused_until.get(account.code)
-        if paused is not None and self.clock.now() < paused:
+        if self.billing.active(account):
             return result
         try:
             me = self.me(account)
@@ -120,14 +121,7 @@ class Intake:
         except Unauthorized as exc:
             raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
         except CreditsExhausted as exc:
-            self._paused_until[account.code] = self.clock.now() + timedelta(seconds=BILLING_PAUSE_S)
-            log.error(
-                "X refused to read for billing (%s): reading paused for %d minutes; top up the account's credits",
-                exc,
-                BILLING_PAUSE_S // 60,
-                extra={"account": account.code},
-            )
-            self.observer.noted(account, Event.CREDITS_EXHAUSTED, 1)
+            self.billing.start(account, exc)
             return result
         result.fetched = len(page.mentions)
         if page.extras.get("window_overrun") and not _reached(page.mentions, checkpoint):

@@ -37,8 +37,9 @@ from bot.ports import (
     Unauthorized,
 )
 from bot.service.announce import Announcer
+from bot.service.billing import BillingPause
 from bot.service.incidents import IncidentNow, budget_left, incident_now
-from bot.service.intake import BILLING_PAUSE_S, AccountStopped
+from bot.service.intake import AccountStopped
 from bot.service.observer import Observer
 from bot.settings import Account, Settings
 
@@ -60,7 +61,7 @@ class Failure:
 
 POST_FAILURES: tuple[Failure, ...] = (
     Failure(NotSummoned, Status.SKIPPED, SendOutcome.SKIPPED, "not_summoned", detail=False),
-    # X answered (nothing was posted): the reply waits, the outbox pauses (intake.BILLING_PAUSE_S)
+    # X answered (nothing was posted): the reply waits, the outbox pauses (bot.service.billing)
     Failure(CreditsExhausted, Status.PENDING, SendOutcome.TRANSIENT, "credits"),
     # the post may exist: it stays claimed and is reconciled before anything is posted again
     Failure(PostOutcomeUnknown, Status.CLAIMED, SendOutcome.TRANSIENT, "unknown"),
@@ -98,7 +99,10 @@ class Outbox:
     incident_override: IncidentState | None = None
     """A simulation's fixed incident state (``replybot simulate --incident``); None: the store's."""
     _budget_warned: dict[str, datetime] = field(default_factory=dict)
-    _paused_until: dict[str, datetime] = field(default_factory=dict)
+    billing: BillingPause = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.billing = BillingPause("posting", self.clock, self.observer)
 
     def stopping(self) -> bool:
         return self.should_stop is not None and self.should_stop()
@@ -123,8 +127,7 @@ class Outbox:
     def send_due(self, account: Account, limit: int | None = None) -> OutboxResult:
         """Settle stale complaints, make the status post if one is due, then post up to ``limit`` replies."""
         result = OutboxResult()
-        paused = self._paused_until.get(account.code)
-        if paused is not None and self.clock.now() < paused:
+        if self.billing.active(account):
             return result
         if not self.reconcile(account):
             return result
@@ -156,17 +159,6 @@ class Outbox:
             elif outcome is SendOutcome.ERROR:
                 result.errors += 1
         return result
-
-    def pause_for_billing(self, account: Account, exc: CreditsExhausted) -> None:
-        """Stop posting for BILLING_PAUSE_S: said once in the log, in metrics and to the alert webhook."""
-        self._paused_until[account.code] = self.clock.now() + timedelta(seconds=BILLING_PAUSE_S)
-        log.error(
-            "X refused to post for billing (%s): posting paused for %d minutes; top up the account's credits",
-            exc,
-            BILLING_PAUSE_S // 60,
-            extra={"account": account.code},
-        )
-        self.observer.noted(account, Event.CREDITS_EXHAUSTED, 1)
 
     def _warn_budget(self, account: Account, waiting: int) -> None:
         """Once per 15 minutes per account: the outbox comes back every few seconds while the budget is spent."""
@@ -269,7 +261,7 @@ class Outbox:
                 error = f"{failure.note}:{exc}"[:200] if failure.detail else failure.note
                 self.store.set_status(row.id, failure.status, self.clock.now(), error=error)
                 if isinstance(exc, CreditsExhausted):
-                    self.pause_for_billing(account, exc)
+                    self.billing.start(account, exc)
                 if failure.stops_account:
                     raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
                 return failure.outcome
