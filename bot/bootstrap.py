@@ -17,7 +17,9 @@ from bot.adapters.observers import FanOut, SpikeAlerts
 from bot.adapters.store import Store
 from bot.adapters.webhook import SlackWebhook
 from bot.core.classifier import Classifier
+from bot.core.login_problem import LoginReader
 from bot.core.models import IncidentState
+from bot.core.opt_out import OptOutReader
 from bot.core.replies import ReplyComposer
 from bot.core.spike import SpikeDetector
 from bot.model.learned import LearnedClassifier, LexiconEngine
@@ -181,8 +183,9 @@ def build(
             clock=clock,
         )
     heard = watched.observer if watched else base
-    composer = ReplyComposer(settings.templates_dir)
-    intake = Intake(settings, store, classifier or make_classifier(settings), chosen, heard, clock, should_stop)
+    composer = ReplyComposer(settings.templates_dir, LoginReader.load(settings.lexicon_dir))
+    engine = classifier or make_classifier(settings)
+    intake = Intake(settings, store, engine, chosen, heard, clock, should_stop, OptOutReader.load(settings.lexicon_dir))
     announcer = Announcer(settings, store, composer, chosen, heard, clock)
     outbox = Outbox(settings, store, composer, chosen, heard, clock, announcer, should_stop, incident_override)
     service = Service(intake, outbox, heard)

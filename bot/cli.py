@@ -350,10 +350,12 @@ def parse_thresholds(text: str) -> tuple[float, ...]:
 
 
 def template_problems(settings: Settings) -> list[Any]:
-    from bot.core.replies import ReplyComposer, check_templates
+    from bot.core.login_problem import LoginReader
+    from bot.core.replies import ReplyComposer
     from bot.core.status_posts import status_problems
+    from bot.core.template_check import check_templates
 
-    composer = ReplyComposer(settings.templates_dir)
+    composer = ReplyComposer(settings.templates_dir, LoginReader.load(settings.lexicon_dir))
     return check_templates(composer, settings.accounts) + status_problems(composer, settings.accounts)
 
 
@@ -405,11 +407,34 @@ def fake_x() -> None:
 @fake_x.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8099, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--limits", default="pro", show_default=True, type=click.Choice(["pro", "basic", "none"]))
-@click.option("--faults", default="", help="KIND=RATE,... with KIND in 500 503 429 hang malformed reset lost.")
+@click.option("--limits", default="pro", show_default=True, type=click.Choice(["payg", "pro", "basic", "free", "none"]))
+@click.option(
+    "--faults", default="", help="KIND=RATE,... with KIND in 500 503 429 hang malformed reset lost 402 capped."
+)
 @click.option("--seed", type=int, help="Seed for reproducible faults.")
 @click.option("--hang-seconds", default=30.0, show_default=True, type=click.FloatRange(min=0))
-def fake_x_serve(host: str, port: int, limits: str, faults: str, seed: int | None, hang_seconds: float) -> None:
+@click.option(
+    "--access-level",
+    default="read-write",
+    show_default=True,
+    type=click.Choice(["read", "read-write", "read-write-directmessages"]),
+    help="What the x-access-level header says; read cannot post.",
+)
+@click.option(
+    "--late", "late_rate", default=0.0, type=click.FloatRange(0, 1), help="Fraction of mentions delivered late."
+)
+@click.option("--late-seconds", default=20.0, show_default=True, type=click.FloatRange(min=0))
+def fake_x_serve(
+    host: str,
+    port: int,
+    limits: str,
+    faults: str,
+    seed: int | None,
+    hang_seconds: float,
+    access_level: str,
+    late_rate: float,
+    late_seconds: float,
+) -> None:
     """Serve the fake X API until Ctrl-C or SIGTERM."""
     from bot.fakex import parse_faults, serve
 
@@ -419,19 +444,33 @@ def fake_x_serve(host: str, port: int, limits: str, faults: str, seed: int | Non
     except ValueError as exc:
         fail(f"--faults: {exc}")
     click.echo(f"fake X API on http://{host}:{port} (limits={limits}, faults={faults or 'none'})", err=True)
-    serve(host, port, limits, faults, seed, hang_seconds=hang_seconds)
+    serve(
+        host,
+        port,
+        limits,
+        faults,
+        seed,
+        hang_seconds=hang_seconds,
+        access_level=access_level,
+        late_rate=late_rate,
+        late_seconds=late_seconds,
+    )
 
 
 def _register() -> None:
+    from bot.entrypoints.doctor import doctor
     from bot.entrypoints.incidents import incident
     from bot.entrypoints.learn_cli import train
     from bot.entrypoints.ops import export, review, stats
+    from bot.entrypoints.privacy import purge
 
     main.add_command(incident)
     main.add_command(review)
     main.add_command(stats)
     main.add_command(export)
     main.add_command(train)
+    main.add_command(purge)
+    main.add_command(doctor)
 
 
 _register()

@@ -54,6 +54,14 @@ class NotSummoned(PlatformError):
     """403: the post does not mention the account, so it may not reply to it."""
 
 
+class PostGone(PlatformError):
+    """403: the post to reply to was deleted by its author, or X removed it or hides it from this account."""
+
+
+class ReadOnlyToken(Unauthorized):
+    """X says the token may only read (``x-access-level: read``): the account could never post."""
+
+
 class Platform(Protocol):
     """One support account on a social platform."""
 
@@ -136,6 +144,11 @@ class MentionStore(Protocol):
 
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None: ...
 
+    # retention (X: erase content once the user deletes it; keep it no longer than needed)
+    def erase(self, mention_id: str, now: datetime) -> bool: ...
+
+    def purge(self, before: datetime, now: datetime) -> dict[str, int]: ...
+
     # posts
     def record_post(
         self, account: str, mention_id: str, post_id: str, text: str, template: str | None, now: datetime
@@ -144,6 +157,10 @@ class MentionStore(Protocol):
     def adopt_reply(self, account: str, post: Posted, now: datetime) -> bool: ...
 
     def recent_post_texts(self, account: str, limit: int) -> list[str]: ...
+
+    def recent_post_texts_elsewhere(self, account: str, limit: int) -> list[str]:
+        """The newest posts of every *other* account, newest first (no two accounts may post alike)."""
+        ...
 
     def posts_since(self, account: str, since: datetime) -> int: ...
 

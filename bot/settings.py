@@ -98,6 +98,8 @@ class Limits:
     """A complaint is answered one by one only while it is at most this old; then a status post covers it."""
     reread_overlap_s: float = 10.0
     """Each read of mentions re-reads those written this long before the checkpoint (X delivers some late)."""
+    retention_days: int = 30
+    """Texts and handles older than this are erased (ids, decisions and counts stay): X's terms, docs/COMPLIANCE.md."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ _LIMIT_KEYS = {
     "resolved_quiet_hours": float,
     "freshness_minutes": float,
     "reread_overlap_seconds": float,
+    "retention_days": int,
 }
 _ACCOUNT_KEYS = {
     "handle",
@@ -406,6 +409,7 @@ def load_settings(
         resolved_quiet_s=lim.number("resolved_quiet_hours", 6) * 3600,
         freshness_s=lim.number("freshness_minutes", 15, float, 1) * 60,
         reread_overlap_s=lim.number("reread_overlap_seconds", 10),
+        retention_days=int(lim.number("retention_days", 30, int, 1)),
     )
     from_env = env.get("REPLYBOT_DATABASE", "").strip()
     db_override = db_override or from_env or None  # --db, then $REPLYBOT_DATABASE, then [bot] database

@@ -144,7 +144,8 @@ def test_fake_x_serve_runs_as_a_command_and_refuses_a_bad_fault_spec(tmp_path: P
                 assert time.monotonic() < deadline, "fake X did not start"
                 time.sleep(0.1)
         assert me.status_code == 200 and me.json()["data"]["username"] == "shopeeid"
-        assert me.headers["x-rate-limit-limit"] == "25"
+        assert me.headers["x-rate-limit-limit"] == "100"  # Basic: 100 /users/me a day (Free: 25)
+        assert me.headers["x-access-level"] == "read-write"
     finally:  # SIGTERM: a SIGINT is ignored when pytest itself runs in the background
         proc.send_signal(signal.SIGTERM)
         try:

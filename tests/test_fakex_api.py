@@ -10,7 +10,7 @@ import tweepy
 from fakex_clients import admin_get, admin_post, bearer_client, mention, oauth_client
 
 from bot.adapters.x_session import RoutedSession
-from bot.fakex import FakeX
+from bot.fakex import Clock, FakeX
 
 FIELDS = [
     "author_id",
@@ -127,13 +127,20 @@ def test_the_same_text_twice_is_refused_as_duplicate_content(fake_x: FakeX) -> N
 
 def test_replying_to_a_post_that_does_not_mention_the_account_is_forbidden(fake_x: FakeX) -> None:
     [other] = admin_post(fake_x.url, "mentions", [mention("tokopedia", "down?")])["ids"]
-    with pytest.raises(tweepy.Forbidden, match="where you are mentioned or are the author"):
+    with pytest.raises(tweepy.Forbidden, match="not been mentioned or otherwise engaged by the author"):
         oauth_client(fake_x.url, "shopeeid").create_tweet(text="hello", in_reply_to_tweet_id=other)
 
 
-def test_replying_to_a_missing_post_is_a_400(fake_x: FakeX) -> None:
-    with pytest.raises(tweepy.BadRequest):
-        oauth_client(fake_x.url, "shopeeid").create_tweet(text="hello", in_reply_to_tweet_id="123456789")
+def test_replying_to_a_missing_or_deleted_post_is_a_403_deleted_or_not_visible(fake_x: FakeX) -> None:
+    client = oauth_client(fake_x.url, "shopeeid")
+    with pytest.raises(tweepy.Forbidden, match="deleted or not visible"):
+        client.create_tweet(text="hello", in_reply_to_tweet_id="123456789")
+    [gone] = admin_post(fake_x.url, "mentions", [mention("shopeeid", "down?")])["ids"]
+    assert admin_post(fake_x.url, "delete", {"ids": [gone, "42"]})["deleted"] == [gone]
+    with pytest.raises(tweepy.Forbidden, match="deleted or not visible"):
+        client.create_tweet(text="hello", in_reply_to_tweet_id=gone)
+    me = client.get_me(user_auth=True).data
+    assert client.get_users_mentions(me.id, user_auth=True).data is None  # gone from the timeline too
 
 
 def test_the_timeline_lists_own_replies_with_referenced_tweets(fake_x: FakeX) -> None:
@@ -170,3 +177,56 @@ def test_concurrent_posts_get_unique_increasing_ids(fake_x: FakeX) -> None:
     assert all(ids == sorted(ids) for ids in per_account)
     assert len({i for ids in per_account for i in ids}) == 40
     assert admin_get(fake_x.url, "stats")["posts"] == 40
+
+
+def test_every_answer_says_the_tokens_access_level_and_a_read_only_token_cannot_post() -> None:
+    with FakeX(limits="none", access_level="read") as fx:
+        session = RoutedSession(fx.url, (2.0, 5.0))
+        client = oauth_client(fx.url, "shopeeid")
+        client.session = session
+        client.get_me(user_auth=True)
+        assert session.access_level == "read"
+        with pytest.raises(tweepy.Forbidden, match="oauth1 app permissions"):
+            client.create_tweet(text="hello")
+    with FakeX(limits="none") as fx:
+        response = requests.get(f"{fx.url}/2/users/me", headers={"Authorization": "Bearer fake:shopeeid"}, timeout=5)
+        assert response.headers["x-access-level"] == "read-write"
+
+
+def test_the_free_plan_cannot_read_mentions_and_posts_17_a_day() -> None:
+    with FakeX(limits="free") as fx:
+        client = oauth_client(fx.url, "shopeeid")
+        me = client.get_me(user_auth=True).data
+        with pytest.raises(tweepy.Forbidden, match="subset of X API V2 endpoints"):
+            client.get_users_mentions(me.id, user_auth=True)
+        for n in range(17):
+            client.create_tweet(text=f"status {n}")
+        with pytest.raises(tweepy.TooManyRequests):
+            client.create_tweet(text="one too many")
+
+
+@pytest.mark.parametrize(("limits", "me_per_day"), [("basic", 100), ("free", 25)])
+def test_the_plans_users_me_limit_is_the_documented_one(limits: str, me_per_day: int) -> None:
+    with FakeX(limits=limits) as fx:
+        response = requests.get(f"{fx.url}/2/users/me", headers={"Authorization": "Bearer fake:shopeeid"}, timeout=5)
+        assert response.headers["x-rate-limit-limit"] == str(me_per_day)
+
+
+def test_payg_limits_mention_reads_per_app_as_well_as_per_user() -> None:
+    with FakeX(limits="payg") as fx:
+        client = oauth_client(fx.url, "shopeeid")
+        me = client.get_me(user_auth=True).data
+        response = client.session.get(
+            f"{fx.url}/2/users/{me.id}/mentions", headers={"Authorization": "Bearer fake:shopeeid"}, timeout=5
+        )
+        assert response.headers["x-rate-limit-limit"] == "300"
+
+
+def test_a_late_mention_shows_only_after_its_delay() -> None:
+    with FakeX(limits="none", late_rate=1.0, late_seconds=20.0, clock=Clock(speed=0)) as fx:
+        [late] = admin_post(fx.url, "mentions", [mention("shopeeid", "down?")])["ids"]
+        client = oauth_client(fx.url, "shopeeid")
+        me = client.get_me(user_auth=True).data
+        assert client.get_users_mentions(me.id, user_auth=True).data is None
+        fx.clock.advance(21)
+        assert [str(t.id) for t in client.get_users_mentions(me.id, user_auth=True).data] == [late]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.models import Action, Category, Mention, Verdict
-from bot.core.policy import History, decide, is_opt_out
+from bot.core.policy import History, decide
 
 NOW = datetime(2023, 2, 6, 9, 0, tzinfo=UTC)
 COMPLAINT = Verdict(Action.REPLY, Category.LOGIN, "id", "complaint:login")
@@ -65,14 +65,20 @@ def test_retweets_and_old_mentions_are_skipped() -> None:
     assert decide(old, MONEY, history()).reason == "skip:too_old"
 
 
-def test_stop_as_a_reply_to_the_bot_opts_out_in_every_language() -> None:
-    for word in ("stop", "STOP!", "berhenti", "หยุด", "tigil", "dừng", "停止"):
-        m = mention(text=f"@ShopeeID {word}", in_reply_to_user_id="bot")
-        assert is_opt_out(m, "bot"), word
-        assert decide(m, COMPLAINT, history()).reason == "skip:opt_out_request"
-    assert not is_opt_out(mention(text="@ShopeeID stop", in_reply_to_user_id="someone"), "bot")
-    assert not is_opt_out(mention(text="@ShopeeID can't stop crying, app down", in_reply_to_user_id="bot"), "bot")
+def test_a_mention_that_asks_to_stop_is_an_opt_out_whatever_it_says_besides() -> None:
+    assert decide(mention(), COMPLAINT, history(asks_to_stop=True)).reason == "skip:opt_out_request"
+    # money at risk still reaches a person, in the queue, with nothing posted to them unasked
+    escalation = decide(mention(), MONEY, history(asks_to_stop=True))
+    assert escalation.action is Action.REVIEW and escalation.reason.startswith("skip:opt_out_request:")
+    assert decide(mention(), MONEY, history(author_opted_out=True)).action is Action.REVIEW
 
 
 def test_an_opted_out_author_is_skipped() -> None:
     assert decide(mention(), COMPLAINT, history(author_opted_out=True)).reason == "skip:opted_out"
+
+
+def test_a_mention_only_in_the_reply_prefix_is_not_answered_unless_it_replies_to_the_bot() -> None:
+    prefix_only = mention(typed_handle=False, in_reply_to_user_id="someone")
+    assert decide(prefix_only, COMPLAINT, history()).reason == "skip:not_addressed"
+    to_the_bot = mention(typed_handle=False, in_reply_to_user_id="bot")
+    assert decide(to_the_bot, COMPLAINT, history()).action is Action.REPLY

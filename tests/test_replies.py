@@ -29,11 +29,11 @@ from bot.core.replies import (
     TemplateMissing,
     TemplateRenderError,
     UnsafeInput,
-    check_templates,
     reference_code,
     split_wordings,
     weighted_length,
 )
+from bot.core.template_check import check_templates
 from bot.settings import Account, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -518,3 +518,33 @@ def test_with_no_incident_a_failing_checkout_is_not_answered_with_courier_rules(
     for path in files:
         text = path.read_text(encoding="utf-8").lower()
         assert not [w for w in COURIER_WORDS if w in text], path
+
+
+ASKS_FOR_A_SECRET = {
+    "en": (r"(send|share|give|tell|reply with|post|provide|type)\s+(us\s+)?(your|the)\s+(otp|password|pin|card number|phone number|email)", r"never|don't|do not|no need|not"),  # noqa: E501
+    "id": (r"(kirim|berikan|kasih|bagikan|sebutkan|tulis)(kan)?\s+(kode otp|otp|kata sandi|password|pin|nomor kartu|nomor hp)", r"jangan|tidak perlu|tak perlu|gak perlu|tidak usah"),  # noqa: E501
+    "ms": (r"(hantar|berikan|kongsi|beritahu|tulis)(kan)?\s+(kod otp|otp|kata laluan|pin|nombor kad)", r"jangan|tak perlu|tidak perlu"),  # noqa: E501
+    "tl": (r"(ibigay|i-send|isend|send|sabihin|i-share|ishare|share|i-post)\s+(ang\s+|mo\s+|ninyo\s+|your\s+)?(otp|password|pin)", r"huwag|wag|never|don't"),  # noqa: E501
+    "th": (r"(ส่ง|แจ้ง|บอก|แชร์)\s*(รหัส\s*otp|otp|รหัสผ่าน)", r"อย่า|ห้าม|ไม่ต้อง"),
+    "vi": (r"((cung cấp|chia sẻ)\s+(mã otp|otp|mật khẩu)|gửi\s+cho\s+\w+(\s\w+)?\s+(mã otp|otp|mật khẩu))", r"đừng|không|tuyệt đối"),  # noqa: E501
+    "zh": (r"(发送|提供|告诉|回复|分享)(验证码|密码)", r"不要|切勿|请勿|别|勿"),
+}  # fmt: skip
+
+
+def test_no_wording_asks_for_a_secret_in_public() -> None:
+    """X and the support leads: never ask for an OTP, password, PIN or card in public. A wording may name one
+    only to say never to share it (a negation just before the request)."""
+    for path in sorted(ROOT.glob("templates/*/*/**/*.j2")):
+        lang = path.relative_to(ROOT / "templates").parts[1]
+        ask, negation = ASKS_FOR_A_SECRET[lang]
+        for wording in split_wordings(path.read_text(encoding="utf-8")):
+            text = wording.lower()
+            for found in re.finditer(ask, text):
+                before = text[max(0, found.start() - 25) : found.start()]
+                assert re.search(negation, before), (path, found.group(0), wording)
+
+
+def test_the_secret_check_catches_a_request() -> None:
+    ask, negation = ASKS_FOR_A_SECRET["en"]
+    found = re.search(ask, "@x please send us your otp so we can check")
+    assert found and not re.search(negation, "@x please ")

@@ -85,6 +85,8 @@ def test_the_author_cooldown_counts_posted_replies_not_waiting_ones(store: Menti
     assert store.posts_since("ID", NOW - timedelta(minutes=1)) == 1 and store.recent_post_texts("ID", 5) == [
         "@rina maaf"
     ]
+    assert store.recent_post_texts_elsewhere("TH", 5) == ["@rina maaf"]
+    assert store.recent_post_texts_elsewhere("ID", 5) == []
 
 
 def test_an_unknown_author_is_nobody_for_the_cooldown(store: MentionStore) -> None:
@@ -152,3 +154,20 @@ def test_incidents_round_trip(store: MentionStore) -> None:
 
     store.save_incident(replace(incident, state=IncidentState.MONITORING, started_at=NOW, updated_at=NOW))
     assert store.incident("ID").state is IncidentState.MONITORING
+
+
+def test_erase_and_purge_drop_what_was_said_and_keep_the_decision(store: MentionStore) -> None:
+    old, kept, gone = recorded(store), recorded(store), recorded(store)
+    store.claim(old.id, NOW)
+    store.record_post("ID", old.id, "901", f"@{old.author_handle} maaf", "t.j2", NOW)
+    assert store.erase(gone.id, NOW) and not store.erase(gone.id, NOW)  # once
+    handled = store.handled(gone.id)
+    assert handled is not None and (handled.text, handled.author_handle) == ("", "")
+    later = NOW + timedelta(days=31)
+    store.claim(kept.id, NOW)  # a claim still being settled keeps its text
+    erased = store.purge(NOW + timedelta(seconds=1), later)
+    assert (erased["mentions"], erased["posts"]) == (1, 1)
+    for mention_id, text in ((old.id, ""), (kept.id, "@ShopeeID error")):
+        row = store.handled(mention_id)
+        assert row is not None and row.text == text and row.action == "reply"
+    assert store.recent_post_texts("ID", 5) == [""] and store.purge(later, later)["posts"] == 0

@@ -174,3 +174,29 @@ def test_a_429_with_a_reset_header_pauses_until_that_reset(tmp_path: Path) -> No
         with pytest.raises(RateLimited):
             second.fetch_mentions(None)  # paused until the reset: not sent again
         assert admin_get(fx.url, "stats")["rate_limited"] == 1
+
+
+def test_only_a_handle_the_author_typed_summons_the_account(fake_x: FakeX, tmp_path: Path) -> None:
+    """X fills in a reply's @handles ("Replying to @rina @shopeeid"); only a typed one asks the account."""
+    x = platform(fake_x, tmp_path)
+    (root,) = admin_post(fake_x.url, "mentions", [mention("shopeeid", "@shopeeid gabisa login", "rina")])["ids"]
+    prefix_only, typed = admin_post(
+        fake_x.url,
+        "mentions",
+        [
+            mention("shopeeid", "@rina @shopeeid sama, gabisa login juga", "budi", in_reply_to=root),
+            mention("shopeeid", "@rina @shopeeid sama. @ShopeeID tolong dong", "sari", in_reply_to=root),
+        ],
+    )["ids"]
+    found = {m.id: m.typed_handle for m in x.fetch_mentions(None).mentions}
+    assert found == {root: True, prefix_only: False, typed: True}
+
+
+def test_typed_handle_reads_the_display_range_and_words_edges() -> None:
+    from bot.adapters.x_api import typed_handle
+
+    assert typed_handle("@rina @shopeeid same here", [16, 25], "shopeeid") is False
+    assert typed_handle("@rina @shopeeid same here", None, "shopeeid") is True  # no range: the whole text
+    assert typed_handle("@rina same @shopeeidx", [6, 21], "shopeeid") is False
+    assert typed_handle("@rina same @SHOPEEID!", [6, 21], "shopeeid") is True
+    assert typed_handle("@rina x", ["bad"], "shopeeid") is False

@@ -147,6 +147,31 @@ class MemoryStore:
                 return True
         return False
 
+    def erase(self, mention_id: str, now: datetime) -> bool:
+        row = self.rows.get(mention_id)
+        if row is None or row.get("erased_at"):
+            return False
+        row.update(text="", author_handle="", reply_text=None, manual_text=None, erased_at=now.isoformat())
+        for post in self.posts:
+            if post["in_reply_to"] == mention_id:
+                post["text"] = ""
+        return True
+
+    def purge(self, before: datetime, now: datetime) -> dict[str, int]:
+        cut = before.isoformat()
+        old = [
+            r["id"]
+            for r in self.rows.values()
+            if r["seen_at"] < cut and r["status"] != Status.CLAIMED and not r.get("erased_at")
+        ]
+        for mention_id in old:
+            row = self.rows[mention_id]
+            row.update(text="", author_handle="", reply_text=None, manual_text=None, erased_at=now.isoformat())
+        posts = [p for p in self.posts if p["posted_at"] < before and p["text"]]
+        for post in posts:
+            post["text"] = ""
+        return {"mentions": len(old), "posts": len(posts), "labels": 0}
+
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None:
         self.opt_outs.add(author_id)
 
@@ -185,6 +210,10 @@ class MemoryStore:
     def recent_post_texts(self, account: str, limit: int) -> list[str]:
         mine = [p for p in self.posts if p["account"] == account]
         return [p["text"] for p in reversed(mine)][:limit]
+
+    def recent_post_texts_elsewhere(self, account: str, limit: int) -> list[str]:
+        theirs = [p for p in self.posts if p["account"] != account]
+        return [p["text"] for p in reversed(theirs)][:limit]
 
     def posts_since(self, account: str, since: datetime) -> int:
         return sum(1 for p in self.posts if p["account"] == account and p["posted_at"] >= since)

@@ -133,11 +133,18 @@ def _m004_status_posts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_erasure(db: sqlite_utils.Database) -> None:
+    """Retention: when a mention's text and handles were erased (past retention, or the post was deleted)."""
+    db.execute("ALTER TABLE mentions ADD COLUMN erased_at TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS mentions_seen ON mentions (seen_at, erased_at)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_review_queue,
     _m003_labels,
     _m004_status_posts,
+    _m005_erasure,
 ]
 
 

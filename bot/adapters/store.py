@@ -347,6 +347,14 @@ class Store:
         return [r[0] for r in rows]
 
     @_serialized
+    def recent_post_texts_elsewhere(self, account: str, limit: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT text FROM posts WHERE account != ? ORDER BY posted_at DESC, rowid DESC LIMIT ?",
+            [account, limit],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    @_serialized
     def posts_since(self, account: str, since: datetime) -> int:
         row = self.db.execute(
             "SELECT COUNT(*) FROM posts WHERE account = ? AND posted_at >= ?", [account, iso(since)]
@@ -413,6 +421,37 @@ class Store:
             },
             pk="account",
         )
+
+    # --- retention ------------------------------------------------------------------------------------
+
+    _ERASE_MENTION = (
+        "UPDATE mentions SET text = '', author_handle = '', reply_text = NULL, manual_text = NULL, "
+        "review_note = NULL, erased_at = ? WHERE erased_at IS NULL AND "
+    )
+
+    @_serialized
+    def erase(self, mention_id: str, now: datetime) -> bool:
+        """Erase what one mention said and who wrote it (its post was deleted); ids and decisions stay."""
+        with self.db.atomic():
+            erased = self.db.execute(self._ERASE_MENTION + "id = ?", [iso(now), mention_id]).rowcount
+            self.db.execute("UPDATE posts SET text = '' WHERE in_reply_to = ?", [mention_id])
+            self.db.execute("UPDATE labels SET text = '', handle = NULL WHERE mention_id = ?", [mention_id])
+        return bool(erased)
+
+    @_serialized
+    def purge(self, before: datetime, now: datetime) -> dict[str, int]:
+        """Erase texts and handles older than ``before``: mentions (except a claim still being settled), the
+        account's posts (they name the author) and labels. Counts of what was erased."""
+        cut = iso(before)
+        with self.db.atomic():
+            mentions = self.db.execute(
+                self._ERASE_MENTION + "seen_at < ? AND status != 'claimed'", [iso(now), cut]
+            ).rowcount
+            posts = self.db.execute("UPDATE posts SET text = '' WHERE posted_at < ? AND text != ''", [cut]).rowcount
+            labels = self.db.execute(
+                "UPDATE labels SET text = '', handle = NULL WHERE labelled_at < ? AND text != ''", [cut]
+            ).rowcount
+        return {"mentions": mentions, "posts": posts, "labels": labels}
 
     @_serialized
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,8 +33,10 @@ from bot.ports import (
     DuplicateContent,
     NotSummoned,
     PlatformError,
+    PostGone,
     PostOutcomeUnknown,
     RateLimited,
+    ReadOnlyToken,
     TransientPlatformError,
     Unauthorized,
 )
@@ -50,10 +53,27 @@ TWEET_FIELDS = [
     "referenced_tweets",
     "in_reply_to_user_id",
     "entities",
+    "display_text_range",
 ]
 MENTION_WINDOW = 800
 """X serves only the 800 most recent mentions of a user."""
 TWITTER_EPOCH_MS = 1288834974657
+NOT_SUMMONED_WORDS = (
+    "mentioned or are the author",
+    "not allowed to reply",
+    "not been mentioned or otherwise engaged",
+)
+"""X's refusals of a reply to a post that did not summon the account (older and 2026 wordings)."""
+
+
+def typed_handle(text: str, display_range: Any, handle: str) -> bool:
+    """True when ``@handle`` is in the part of ``text`` the author typed: X's ``display_text_range`` starts
+    after the @handles it fills in for a reply. Without a usable range the whole text counts."""
+    start = 0
+    if isinstance(display_range, list) and display_range and isinstance(display_range[0], int):
+        start = max(0, display_range[0])
+    pattern = r"(?<![A-Za-z0-9_])@" + re.escape(handle) + r"(?![A-Za-z0-9_])"
+    return re.search(pattern, text[start:], re.IGNORECASE) is not None
 
 
 @dataclass(frozen=True)
@@ -166,10 +186,22 @@ class XPlatform:
     # --- the port ---------------------------------------------------------------------------------------
 
     def me(self) -> Me:
+        """Who the token belongs to. ReadOnlyToken when X says it may only read (``x-access-level``)."""
         if self._me is None:
             resp = self._read("me", lambda: self.client.get_me(user_auth=True, user_fields=["username"]))
+            level = self.session.access_level
+            if level == "read":
+                raise ReadOnlyToken(
+                    f"account {self.account.code}: X says this token may only read (x-access-level: read); "
+                    "give the app Read and Write permission and generate a new access token"
+                )
             self._me = Me(str(resp.data.id), str(resp.data.username))
         return self._me
+
+    @property
+    def access_level(self) -> str | None:
+        """The last ``x-access-level`` X sent (``read``, ``read-write``...), None before any answer."""
+        return self.session.access_level
 
     def fetch_mentions(self, since_id: str | None) -> MentionPage:
         me = self.me()
@@ -218,8 +250,12 @@ class XPlatform:
             detail = _detail(exc)
             if "duplicate content" in detail.lower():
                 raise DuplicateContent(detail) from None
-            if "mentioned or are the author" in detail or "not allowed to reply" in detail.lower():
+            if any(words in detail.lower() for words in NOT_SUMMONED_WORDS):
                 raise NotSummoned(detail) from None
+            if "deleted or not visible" in detail.lower():
+                raise PostGone(detail) from None
+            if "oauth1 app permissions" in detail.lower():
+                raise ReadOnlyToken(f"the token cannot post: {detail}") from None
             raise PlatformError(f"403 Forbidden: {detail}") from None
         except tweepy.Unauthorized as exc:
             raise Unauthorized(_detail(exc)) from None
@@ -281,6 +317,7 @@ class XPlatform:
             lang=tweet.lang,
             in_reply_to_user_id=str(tweet.in_reply_to_user_id) if tweet.in_reply_to_user_id else None,
             referenced=refs,
+            typed_handle=typed_handle(str(tweet.text or ""), tweet.data.get("display_text_range"), self.account.handle),
         )
 
     def _window_check(self, since_id: str | None, tweets: list[Mention]) -> dict[str, str]:

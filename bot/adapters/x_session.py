@@ -78,6 +78,8 @@ class RoutedSession(requests.Session):
         self.default_timeout = timeout
         self._lock = threading.Lock()
         self._last = RateLimit()
+        self.access_level: str | None = None
+        """``x-access-level`` of the last answer that had one: ``read``, ``read-write``..."""
 
     @property
     def last_rate_limit(self) -> RateLimit:
@@ -104,4 +106,6 @@ class RoutedSession(requests.Session):
         seen = RateLimit.from_headers(response.headers, response.status_code, response.url)
         with self._lock:
             self._last = seen
+            if level := response.headers.get("x-access-level"):
+                self.access_level = level
         return response

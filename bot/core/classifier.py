@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bot.core.language import DEFAULT, LanguageDetector
-from bot.core.lexicon import Lexicon, compile_matcher, load_lexicon
+from bot.core.lexicon import Lexicon, compile_matcher, load_lexicon, phrases_in
 from bot.core.models import Action, Category, Verdict
 from bot.core.normalize import handles, prepare
 
@@ -70,19 +70,7 @@ class Classifier:
         """Every lexicon phrase in a normalised text, left to right, except those inside a longer one."""
         out: list[Hit] = []
         tags = self._tags
-        covered = 0
-        for m in self._pattern.finditer(folded):
-            group = m.lastgroup
-            if group == "ps":
-                group = "p"
-            if group is None:
-                continue
-            start = m.start()
-            end = m.end("ps") if group == "p" else m.end(group)
-            if end <= covered:
-                continue
-            covered = end
-            key = m.group(group) + ("*" if group == "p" else "")
+        for start, end, key in phrases_in(self._pattern, folded):
             for kind, name in tags.get(key, ()):
                 out.append(Hit(start, end, kind, name))
         return out

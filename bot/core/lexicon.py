@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from bot.core.models import Category
 from bot.core.normalize import normalize
 
 _CATEGORIES = tuple(c.value for c in Category)
+_LOGIN_PROBLEMS = ("no_code", "logged_out", "cannot_sign_in")
 _LATIN_RUN = re.compile(r"[a-z0-9\u00c0-\u024f]*")
 
 _NO_SPACE_SCRIPT = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -51,6 +52,10 @@ class Lexicon:
     """character -> replacement applied before matching (``[fold] pairs``), e.g. Traditional -> Simplified."""
     not_negators: dict[str, set[str]] = field(default_factory=dict)
     """language code -> normalised words that negate in another language but not in this one (Tagalog "ko")."""
+    opt_out: dict[str, set[str]] = field(default_factory=dict)
+    """``whole`` / ``anywhere`` -> normalised phrases that ask the bot to stop replying (``[opt_out]``)."""
+    login_problems: dict[str, set[str]] = field(default_factory=dict)
+    """normalised phrase -> ``[login_problem]`` keys; kept apart from ``tags``: it picks wording, not decisions."""
 
     def add(self, phrase: str, tag: str) -> None:
         prefix = phrase.endswith("*")
@@ -109,6 +114,17 @@ def load_lexicon(lexicon_dir: Path) -> Lexicon:
                     raise LexiconError(f"{where} [{kind}] {key}: not a category, expected {_CATEGORIES}")
                 for phrase in phrases:
                     lex.add(phrase, f"{kind}:{key}")
+        for key, phrases in _sections(data, "login_problem", where):
+            if key not in _LOGIN_PROBLEMS:
+                raise LexiconError(f"{where} [login_problem] {key}: expected one of {', '.join(_LOGIN_PROBLEMS)}")
+            for phrase in phrases:
+                norm = normalize(phrase.rstrip("*"), lex.fold)
+                if norm:
+                    lex.login_problems.setdefault(norm + ("*" if phrase.endswith("*") else ""), set()).add(key)
+        for key, phrases in _sections(data, "opt_out", where):
+            if key not in ("whole", "anywhere"):
+                raise LexiconError(f"{where} [opt_out] {key}: expected whole or anywhere")
+            lex.opt_out.setdefault(key, set()).update(n for p in phrases if (n := normalize(p, lex.fold)))
         for key, names in _sections(data, "handles", where):
             lex.handles.setdefault(f"signal:{key}", set()).update(n.lower().lstrip("@") for n in names)
     _inherit_prefix_tags(lex.tags)
@@ -176,3 +192,21 @@ def compile_matcher(phrases: Iterable[str]) -> re.Pattern[str]:
     if free:
         parts.append(_first(free) + "(?P<f>" + _trie_regex(free) + ")")
     return re.compile("(?=" + "|".join(parts) + ")" if parts else r"(?!x)x")
+
+
+def phrases_in(pattern: re.Pattern[str], folded: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, phrase) for every phrase of a :func:`compile_matcher` pattern in a normalised text, left
+    to right, except those inside a longer one; a prefix phrase is given with its trailing ``*``."""
+    covered = 0
+    for m in pattern.finditer(folded):
+        group = m.lastgroup
+        if group == "ps":
+            group = "p"
+        if group is None:
+            continue
+        start = m.start()
+        end = m.end("ps") if group == "p" else m.end(group)
+        if end <= covered:
+            continue
+        covered = end
+        yield start, end, m.group(group) + ("*" if group == "p" else "")

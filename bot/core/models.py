@@ -54,6 +54,9 @@ class Mention:
     in_reply_to_user_id: str | None = None
     referenced: tuple[tuple[str, str], ...] = ()
     """(type, id) pairs: ``replied_to``, ``quoted``, ``retweeted``."""
+    typed_handle: bool = True
+    """The account's @handle is in the text the author typed, not only in the reply prefix X fills in
+    (``display_text_range``). False: the author did not ask the account anything."""
 
     @property
     def thread_id(self) -> str:

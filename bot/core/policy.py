@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.models import Action, Decision, Mention, Verdict
 
-# A reply to the bot that is only one of these words opts the author out, forever.
-OPT_OUT_WORDS = frozenset({"stop", "unsubscribe", "berhenti", "หยุด", "tigil", "dừng", "dung", "停止", "stop bot"})
-_STRIP = re.compile(r"(@\w+|https?://\S+|[\s.!。！,，]+)")
+OPTED_OUT = frozenset({"skip:opt_out_request", "skip:opted_out"})
 
 
 @dataclass(frozen=True)
@@ -25,14 +22,8 @@ class History:
     thread_answered: bool = False
     author_recently_answered: bool = False
     author_opted_out: bool = False
-
-
-def is_opt_out(mention: Mention, own_user_id: str) -> bool:
-    """True when the mention is a reply to the bot whose whole text is a stop word."""
-    if mention.in_reply_to_user_id != own_user_id:
-        return False
-    words = _STRIP.sub(" ", mention.text).strip().lower()
-    return words in OPT_OUT_WORDS
+    asks_to_stop: bool = False
+    """The mention itself asks the bot to stop replying (:mod:`bot.core.opt_out`): the author opts out."""
 
 
 def skip_reason(mention: Mention, history: History) -> str | None:
@@ -43,9 +34,11 @@ def skip_reason(mention: Mention, history: History) -> str | None:
         return "skip:brand_account"
     if mention.is_retweet:
         return "skip:retweet"
+    if not mention.typed_handle and mention.in_reply_to_user_id != history.own_user_id:
+        return "skip:not_addressed"  # only X's reply prefix names the account: nobody asked it
     if mention.created_at and (history.now - mention.created_at).total_seconds() > history.max_age_s:
         return "skip:too_old"
-    if is_opt_out(mention, history.own_user_id):
+    if history.asks_to_stop:
         return "skip:opt_out_request"
     if history.author_opted_out:
         return "skip:opted_out"
@@ -55,6 +48,9 @@ def skip_reason(mention: Mention, history: History) -> str | None:
 def decide(mention: Mention, verdict: Verdict, history: History) -> Decision:
     """Turn a verdict into a decision: skips first, then escalations, then at most one reply per thread/author."""
     skip = skip_reason(mention, history)
+    if skip in OPTED_OUT and verdict.action is Action.ESCALATE:
+        # money at risk or a takeover still reaches a person, but nothing is posted to them unasked
+        return Decision(Action.REVIEW, f"{skip}:{verdict.reason}", verdict)
     if skip:
         return Decision(Action.IGNORE, skip, verdict)
     if verdict.action is Action.IGNORE:

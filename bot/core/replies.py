@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
+from bot.core.login_problem import LoginProblem, LoginReader
 from bot.core.models import Action, Category, IncidentState
+from bot.core.similarity import OtherAccounts
 from bot.settings import Account
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ GENERAL = "general"
 ESCALATE = "escalate"
 STATUS = "status"
 """``<CODE>/<lang>/status/<state>.j2``: the account's public status post for an incident state (optional)."""
+OPT_OUT = "opt-out"
+"""``<CODE>/<lang>/opt-out.j2``: one line telling users how to stop the replies, added to a first reply."""
 SUFFIX = ".j2"
 SEPARATOR_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")  # used with fullmatch
@@ -177,6 +181,17 @@ def reply_language(account: Account, lang: str | None) -> str:
     return code if code in account.languages else account.default_language
 
 
+def _attempts(note: str, hint: str) -> list[tuple[str, str]]:
+    """(note, hint) pairs to try, best first: drop the note before the opt-out hint, the hint only last."""
+    pairs = [(note, hint), ("", hint), (note, ""), ("", "")]
+    return [p for i, p in enumerate(pairs) if p not in pairs[:i]]
+
+
+def login_file(problem: LoginProblem) -> str:
+    """The template name (no suffix) for a login complaint that says what failed: ``login-no-code``."""
+    return f"{Category.LOGIN.value}-{problem.value}"
+
+
 def split_wordings(source: str) -> list[str]:
     """The wordings of one template file: the text between lines that hold only ``---``."""
     return [part.strip() for part in SEPARATOR_RE.split(source)]
@@ -194,10 +209,12 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 class ReplyComposer:
     """Loads every template once; :meth:`compose` is pure apart from a log line."""
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, login_reader: LoginReader | None = None) -> None:
         if not templates_dir.is_dir():
             raise TemplateMissing(f"templates folder not found: {templates_dir}")
         self.templates_dir = templates_dir
+        self.login_reader = login_reader
+        """Reads what failed at login (the post's text) to prefer ``login-<problem>.j2``; None: ``login.j2``."""
         self.sources: dict[str, list[str]] = {}
         self.compiled: dict[str, list[jinja2.Template]] = {}
         self.load_problems: list[TemplateProblem] = []
@@ -226,23 +243,45 @@ class ReplyComposer:
             self.load_problems.append(TemplateProblem(name, f"template syntax error: {exc.message}"))
 
     def candidates(
-        self, account: Account, lang: str, action: Action, state: IncidentState, category: Category | None
+        self,
+        account: Account,
+        lang: str,
+        action: Action,
+        state: IncidentState,
+        category: Category | None,
+        problem: LoginProblem | None = None,
     ) -> list[str]:
-        """Paths to try, best first: category, the state's general, then both in the default language."""
+        """Paths to try, best first: what failed at login (``login-no-code``), the category, the state's
+        general, then the same in the account's default language."""
         langs = [lang] + ([account.default_language] if lang != account.default_language else [])
         if action is Action.ESCALATE:
             return [f"{account.code}/{lg}/{ESCALATE}{SUFFIX}" for lg in langs]
-        names = ([category.value] if category else []) + [GENERAL]
+        names = [login_file(problem)] if category is Category.LOGIN and problem else []
+        names += ([category.value] if category else []) + [GENERAL]
         return [f"{account.code}/{lg}/{state.value}/{name}{SUFFIX}" for lg in langs for name in names]
 
     def resolve(
-        self, account: Account, lang: str, action: Action, state: IncidentState, category: Category | None
+        self,
+        account: Account,
+        lang: str,
+        action: Action,
+        state: IncidentState,
+        category: Category | None,
+        problem: LoginProblem | None = None,
     ) -> str:
-        tried = self.candidates(account, lang, action, state, category)
+        tried = self.candidates(account, lang, action, state, category, problem)
         for name in tried:
             if name in self.sources:
                 return name
         raise TemplateMissing(f"no template for {account.code}/{lang}: tried {', '.join(tried)}")
+
+    def opt_out_hint(self, account: Account, lang: str, mention_id: str) -> str:
+        """The line that tells a user how to stop the bot's replies, in the reply's language ("" if none)."""
+        name = f"{account.code}/{lang}/{OPT_OUT}{SUFFIX}"
+        if name not in self.sources:
+            return ""
+        variant = _digest("opt-out", mention_id) % len(self.sources[name])
+        return self.render(name, variant, {"signature": clean_text(account.signature_for(lang))})
 
     def render(self, name: str, variant: int, variables: dict[str, str]) -> str:
         """One wording of one file, tidied; :class:`TemplateRenderError` if it fails."""
@@ -263,17 +302,23 @@ class ReplyComposer:
         category: Category | None,
         author_handle: str,
         mention_id: str,
+        text: str = "",
         note: str = "",
         recent_texts: Collection[str] = (),
         exclude_variants: Collection[int] = (),
+        others: OtherAccounts | None = None,
+        first_to_author: bool = False,
     ) -> ComposedReply | None:
         """The reply to post, or None for an escalation when the account posts no holding reply.
 
         Wordings are tried from an index derived from ``mention_id``; a wording is skipped when it is in
         ``exclude_variants`` (e.g. X refused it as duplicate content), when its text is in ``recent_texts``
-        or when it is longer than 280. If no wording fits only because of ``note``, the note is dropped.
+        when it repeats a recent post of another account (``others``: X forbids the same content across
+        accounts) or when it is longer than 280. If no wording fits only because of ``note``, the note is dropped.
         When X did not say who wrote the mention (``author_handle`` empty), the wording goes without its
-        leading ``@handle``: a reply in the thread reaches the author anyway.
+        leading ``@handle``: a reply in the thread reaches the author anyway. ``text`` (the mention's) is read
+        only to tell, for a login complaint, what failed. The first reply to an author (``first_to_author``)
+        ends with the account's opt-out hint (``opt-out.j2``: "Reply STOP ..."); the note goes before it does.
         """
         if action is Action.IGNORE:
             raise ValueError("compose() is for replies and escalations, not ignored mentions")
@@ -281,7 +326,8 @@ class ReplyComposer:
             return None
         handle = safe_handle(author_handle) if author_handle else ""
         used = reply_language(account, lang)
-        name = self.resolve(account, used, action, state, category)
+        problem = self.login_reader.read(text) if self.login_reader and category is Category.LOGIN else None
+        name = self.resolve(account, used, action, state, category, problem)
         file_lang = name.split("/")[1]
         variables = {
             "handle": handle,
@@ -294,135 +340,28 @@ class ReplyComposer:
         start = _digest("variant", mention_id) % count
         order = [(start + i) % count for i in range(count) if (start + i) % count not in exclude_variants]
         recent = set(recent_texts)
+        hint = self.opt_out_hint(account, file_lang, mention_id) if first_to_author else ""
         fits = False
-        for notes in [variables["note"], ""] if variables["note"] else [""]:
+        for notes, extra in _attempts(variables["note"], hint):
             for variant in order:
                 text = self.render(name, variant, {**variables, "note": notes})
                 if not handle:  # X did not say who wrote it: a reply in the thread reaches them without the @
                     text = text.removeprefix("@").lstrip()
+                text = f"{text}\n{extra}" if extra else text
                 if not fits_in_post(text):
                     continue
                 fits = True
-                if text in recent:
+                if text in recent or (others is not None and others.repeats(text)):
                     continue
                 if notes != variables["note"]:
                     log.warning("%s: incident note dropped, the reply would exceed %d", name, MAX_WEIGHT)
+                if extra != hint:
+                    log.warning("%s: no room for the opt-out hint in a first reply to this author", name)
                 return ComposedReply(text=text, template=name, variant=variant, lang=file_lang)
             if fits:
                 break
         if order and not fits:
             raise ReplyTooLong(f"{name}: every wording is longer than {MAX_WEIGHT} weighted characters")
-        raise NoFreshWording(f"{name}: every wording was excluded or posted recently")
-
-
-def _worst_case(account: Account, note: str, lang: str) -> dict[str, str]:
-    return {
-        "handle": WORST_CASE_HANDLE,
-        "ref": "W" * REF_LENGTH,
-        "signature": clean_text(account.signature_for(lang)),
-        "country": clean_text(account.country),
-        "note": note,
-    }
-
-
-def _expected_files(account: Account) -> set[str]:
-    names = [GENERAL, *(c.value for c in Category)]
-    status = [f"{STATUS}/{s.value}{SUFFIX}" for s in IncidentState if s is not IncidentState.NONE]
-    return {
-        f"{account.code}/{lang}/{rest}"
-        for lang in account.languages
-        for rest in [
-            f"{ESCALATE}{SUFFIX}",
-            *(f"{s.value}/{n}{SUFFIX}" for s in IncidentState for n in names),
-            *status,
-        ]
-    }
-
-
-def _file_problems(composer: ReplyComposer, expected: set[str], codes: set[str]) -> list[TemplateProblem]:
-    """Problems of the files of configured accounts (another country's folder is simply not used)."""
-    problems = []
-    for name, wordings in composer.sources.items():
-        if name.split("/", 1)[0] not in codes:
-            continue
-        if name not in expected:
-            problems.append(
-                TemplateProblem(
-                    name,
-                    "not used: no account has this code and language, or the state/category in the path is misspelt",
-                )
-            )
-        for i, wording in enumerate(wordings):
-            if not wording:
-                problems.append(TemplateProblem(name, "empty wording (two --- lines in a row?)", variant=i))
-        distinct = {" ".join(w.split()) for w in wordings if w}
-        if len(distinct) < MIN_WORDINGS:
-            problems.append(TemplateProblem(name, f"{len(distinct)} distinct wordings; at least {MIN_WORDINGS}"))
-    return problems
-
-
-def _render_problems(composer: ReplyComposer, account: Account, name: str, lang: str) -> list[TemplateProblem]:
-    problems = []
-    for variant in range(len(composer.sources[name])):
-        for note in (WORST_CASE_NOTE, ""):
-            try:
-                text = composer.render(name, variant, _worst_case(account, note, name.split("/")[1]))
-            except TemplateRenderError as exc:
-                problems.append(TemplateProblem(name, str(exc), account.code, lang, variant))
-                break
-            if not fits_in_post(text):
-                weight = weighted_length(text)
-                problems.append(
-                    TemplateProblem(
-                        name,
-                        f"{weight} weighted characters with a 15-character handle and a status URL; "
-                        f"the limit is {MAX_WEIGHT}",
-                        account.code,
-                        lang,
-                        variant,
-                    )
-                )
-                break
-            if not text.startswith(f"@{WORST_CASE_HANDLE} "):
-                problems.append(TemplateProblem(name, "must start with '@{{ handle }} '", account.code, lang, variant))
-                break
-    return problems
-
-
-def check_templates(composer: ReplyComposer, accounts: Iterable[Account]) -> list[TemplateProblem]:
-    """Every problem to fix before the bot may use these templates: unreadable or unused files, fewer than
-    three distinct wordings, a missing fall-back, a wording that fails to render, does not address the author
-    or is longer than 280 weighted characters with worst-case values. Empty means all is well."""
-    accounts = list(accounts)
-    expected = set().union(*(_expected_files(a) for a in accounts))
-    codes = {a.code for a in accounts}
-    problems = [p for p in composer.load_problems if p.template.split("/", 1)[0] in codes]
-    problems += _file_problems(composer, expected, codes)
-    for account in accounts:
-        checked: set[str] = set()
-        for lang in account.languages:
-            required = [f"{account.code}/{lang}/{s.value}/{GENERAL}{SUFFIX}" for s in IncidentState]
-            required.append(f"{account.code}/{lang}/{ESCALATE}{SUFFIX}")
-            for name in required:
-                if name not in composer.sources:
-                    problems.append(
-                        TemplateProblem(
-                            name,
-                            "missing: every language of an account needs a general.j2 per state and an escalate.j2",
-                            account.code,
-                            lang,
-                        )
-                    )
-            requests = [(Action.ESCALATE, IncidentState.NONE, None)] + [
-                (Action.REPLY, s, c) for s in IncidentState for c in (None, *Category)
-            ]
-            for action, state, category in requests:
-                try:
-                    name = composer.resolve(account, lang, action, state, category)
-                except TemplateMissing as exc:
-                    problems.append(TemplateProblem(f"{account.code}/{lang}", str(exc), account.code, lang))
-                    continue
-                if name not in checked:
-                    checked.add(name)
-                    problems.extend(_render_problems(composer, account, name, lang))
-    return problems
+        raise NoFreshWording(
+            f"{name}: every wording was excluded, posted recently or repeats another account's recent post"
+        )

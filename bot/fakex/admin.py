@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.fakex.api import Reply
@@ -14,7 +15,9 @@ class AdminError(Exception):
     """A bad admin request: answered 400 with ``{"error": message}``."""
 
 
-def add_mentions(store: Store, payload: Any, now: float) -> Reply:
+def add_mentions(
+    store: Store, payload: Any, now: float, late: Callable[[], bool] = lambda: False, late_seconds: float = 0.0
+) -> Reply:
     """``POST /_admin/mentions``: a list (or one object) of ``{to, text, author, lang?, id?, created_at?,
     conversation_id?, in_reply_to?}``. ``@to`` is prepended when the text does not mention it."""
     items = [payload] if isinstance(payload, dict) else payload
@@ -37,9 +40,18 @@ def add_mentions(store: Store, payload: Any, now: float) -> Reply:
             created_at=item.get("created_at"),
             conversation_id=item.get("conversation_id"),
             in_reply_to=item.get("in_reply_to"),
+            visible_at=now + late_seconds if late() else 0.0,
         )
         ids.append(tweet.id)
     return Reply(201, {"ids": ids})
+
+
+def delete_tweets(store: Store, payload: Any) -> Reply:
+    """``POST /_admin/delete`` with ``{"ids": [...]}``: the authors deleted these posts (or X removed them)."""
+    ids = payload.get("ids") if isinstance(payload, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str | int) for i in ids):
+        raise AdminError('expected {"ids": ["<post id>", ...]}')
+    return Reply(200, {"deleted": [str(i) for i in ids if store.delete(str(i))]})
 
 
 def _check(store: Store, raw: Any, n: int) -> dict[str, Any]:

@@ -24,7 +24,16 @@ from bot.fakex.state import Account, Store, Tweet
 DUPLICATE_WINDOW = 24 * 3600
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 TOKEN_PREFIX = "fx1"
-NOT_SUMMONED = "You can only reply to or quote posts where you are mentioned or are the author."
+NOT_SUMMONED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the "
+    "author of the post you are replying to."
+)
+GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
+READ_ONLY = "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint."
+NOT_IN_PLAN_DETAIL = (
+    "You currently have access to a subset of X API V2 endpoints and limited v1.1 endpoints (e.g. media post, "
+    "oauth) only. If you need access to this endpoint, you may need a different access level."
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +92,9 @@ def me(caller: Account, params: Mapping[str, str]) -> Reply:
     return Reply(200, {"data": user_json(caller, fields)})
 
 
-def mentions(store: Store, user_id: str, params: Mapping[str, str]) -> Reply:
+def mentions(store: Store, user_id: str, params: Mapping[str, str], now: float | None = None) -> Reply:
     """``GET /2/users/:id/mentions``: the 800 most recent mentions, newest first, paginated."""
-    return _page(store, user_id, params, timeline=False)
+    return _page(store, user_id, params, timeline=False, now=now)
 
 
 def user_tweets(store: Store, user_id: str, params: Mapping[str, str]) -> Reply:
@@ -93,7 +102,7 @@ def user_tweets(store: Store, user_id: str, params: Mapping[str, str]) -> Reply:
     return _page(store, user_id, params, timeline=True)
 
 
-def _page(store: Store, user_id: str, params: Mapping[str, str], *, timeline: bool) -> Reply:
+def _page(store: Store, user_id: str, params: Mapping[str, str], *, timeline: bool, now: float | None = None) -> Reply:
     if not is_numeric_id(user_id):
         raise BadParam("id", user_id, f"The `id` query parameter value [{user_id}] does not match ^[0-9]{{1,19}}$")
     limit = _max_results(params)
@@ -104,7 +113,7 @@ def _page(store: Store, user_id: str, params: Mapping[str, str], *, timeline: bo
     account = store.accounts.get(user_id)
     if account is None:
         return Reply(200, not_found_user(user_id))
-    pool = store.timeline_of(account) if timeline else store.mentions_of(account)
+    pool = store.timeline_of(account) if timeline else store.mentions_of(account, now)
     matching = [
         t
         for t in pool
@@ -175,9 +184,8 @@ def create_tweet(store: Store, caller: Account, body: Any, now: float) -> tuple[
     parent_id = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
     if parent_id is not None:
         parent = store.tweets.get(str(parent_id))
-        if parent is None:
-            message = f"The `reply.in_reply_to_tweet_id` value [{parent_id}] does not refer to an existing post"
-            return Reply(400, invalid_request("reply.in_reply_to_tweet_id", str(parent_id), message)), None
+        if parent is None:  # never existed, deleted by its author, or removed by X: X does not say which
+            return Reply(403, problem(403, "Forbidden", GONE)), None
         if parent.author_id != caller.id and not parent.mentions_handle(caller.handle):
             return Reply(403, problem(403, "Forbidden", NOT_SUMMONED)), None
     if text.strip() in store.recent_texts(caller, now - DUPLICATE_WINDOW):

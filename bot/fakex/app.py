@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 from collections import Counter
@@ -19,7 +20,7 @@ from bot.fakex.api import Reply
 from bot.fakex.clock import Clock
 from bot.fakex.faults import FaultPlan, parse_faults
 from bot.fakex.ids import HANDLE_RE
-from bot.fakex.rates import RateLimiter
+from bot.fakex.rates import NOT_IN_PLAN, RateLimiter
 from bot.fakex.render import Json, problem
 from bot.fakex.state import Account, Store
 
@@ -27,6 +28,7 @@ Action = Literal["respond", "reset", "hang", "lost"]
 OAUTH_TOKEN_RE = re.compile(r'oauth_token="([^"]*)"')
 USER_ROUTE_RE = re.compile(r"^/2/users/([^/]+)/(mentions|tweets)$")
 NOT_FOUND_BODY: Json = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+ACCESS_LEVELS = ("read", "read-write", "read-write-directmessages")
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,28 @@ def _encode(body: Json) -> bytes:
 class App:
     """All the fake server's state behind one lock."""
 
-    def __init__(self, limits: str, faults: dict[str, float], seed: int | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        limits: str,
+        faults: dict[str, float],
+        seed: int | None,
+        clock: Clock,
+        access_level: str = "read-write",
+        late_rate: float = 0.0,
+        late_seconds: float = 20.0,
+    ) -> None:
+        if access_level not in ACCESS_LEVELS:
+            raise ValueError(f"unknown access level {access_level!r}: expected one of {', '.join(ACCESS_LEVELS)}")
+        if not 0.0 <= late_rate <= 1.0:
+            raise ValueError(f"late rate {late_rate} is outside 0..1")
         self.clock = clock
         self.store = Store()
+        self.limits = limits
+        self.access_level = access_level
+        """What X's ``x-access-level`` header says of every token: ``read`` cannot post."""
+        self.late_rate, self.late_seconds = late_rate, late_seconds
+        """A fraction of added mentions shows in mention timelines only ``late_seconds`` after it was written."""
+        self._late_rng = random.Random(seed)
         self.limiter = RateLimiter(limits)
         self.faults = FaultPlan(dict(faults), seed)
         self.lock = threading.Lock()
@@ -77,6 +98,10 @@ class App:
                 reply = self._admin(method, parts.path, params, raw_body)
                 return Outcome(reply.status, _encode(reply.body), reply.headers)
             outcome = self._v2(method, parts.path, params, headers, raw_body)
+            if outcome.action == "respond":  # as X does, on every answer to a user-context call
+                outcome = Outcome(
+                    outcome.status, outcome.body, {**outcome.headers, "x-access-level": self.access_level}
+                )
             self.statuses[str(outcome.status) if outcome.action == "respond" else outcome.action] += 1
             return outcome
 
@@ -112,6 +137,10 @@ class App:
             return Outcome(404, _encode(NOT_FOUND_BODY))
         now = self.clock.now()
         caller = self.store.account(handle, now)
+        if endpoint in NOT_IN_PLAN.get(self.limits, ()):
+            return Outcome(403, _encode({**problem(403, "Forbidden", api.NOT_IN_PLAN_DETAIL), "code": 453}))
+        if endpoint == "create_tweet" and self.access_level == "read":
+            return Outcome(403, _encode({**problem(403, "Forbidden", api.READ_ONLY), "code": 453}))
         limit_headers: dict[str, str] = {}
         if self.limiter.limited(endpoint):
             verdict = self.limiter.hit(endpoint, caller.id, now)
@@ -152,7 +181,7 @@ class App:
             if endpoint == "me":
                 return api.me(caller, params)
             if endpoint == "mentions":
-                return api.mentions(self.store, user_id, params)
+                return api.mentions(self.store, user_id, params, now)
             if endpoint == "user_tweets":
                 return api.user_tweets(self.store, user_id, params)
             try:
@@ -171,7 +200,12 @@ class App:
         try:
             route = (method, path.rstrip("/"))
             if route == ("POST", "/_admin/mentions"):
-                return admin.add_mentions(self.store, payload, self.clock.now())
+                late = self._late_rng.random
+                return admin.add_mentions(
+                    self.store, payload, self.clock.now(), lambda: late() < self.late_rate, self.late_seconds
+                )
+            if route == ("POST", "/_admin/delete"):
+                return admin.delete_tweets(self.store, payload)
             if route == ("GET", "/_admin/posts"):
                 return admin.list_posts(self.store, params.get("account"))
             if route == ("GET", "/_admin/stats"):

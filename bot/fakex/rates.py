@@ -24,20 +24,37 @@ class Rule:
 
 
 TIERS: dict[str, dict[str, tuple[Rule, ...]]] = {
+    # pay-per-use (since Feb 2026): X's per-endpoint limits, the same for every customer (docs.x.com
+    # "Rate limits", 2026); spending is billed apart (bot/adapters/x_api.py counts it, docs/COMPLIANCE.md)
+    "payg": {
+        "me": (Rule("user", 75, MINUTES_15),),
+        "mentions": (Rule("user", 300, MINUTES_15), Rule("app", 450, MINUTES_15)),
+        "user_tweets": (Rule("user", 900, MINUTES_15), Rule("app", 10_000, MINUTES_15)),
+        "create_tweet": (Rule("user", 100, MINUTES_15), Rule("app", 10_000, HOURS_24)),
+    },
     "pro": {
         "me": (Rule("user", 75, MINUTES_15),),
         "mentions": (Rule("user", 300, MINUTES_15),),
         "user_tweets": (Rule("user", 900, MINUTES_15),),
         "create_tweet": (Rule("user", 100, MINUTES_15), Rule("app", 10_000, HOURS_24)),
     },
+    # the legacy monthly plans (developer.x.com "Rate limits", Basic and Free tables)
     "basic": {
-        "me": (Rule("user", 25, HOURS_24),),
-        "mentions": (Rule("user", 10, MINUTES_15),),
-        "user_tweets": (Rule("user", 10, MINUTES_15),),
+        "me": (Rule("user", 100, HOURS_24),),
+        "mentions": (Rule("user", 10, MINUTES_15), Rule("app", 15, MINUTES_15)),
+        "user_tweets": (Rule("user", 5, MINUTES_15), Rule("app", 10, MINUTES_15)),
         "create_tweet": (Rule("user", 100, HOURS_24), Rule("app", 1_667, HOURS_24)),
+    },
+    "free": {
+        "me": (Rule("user", 25, HOURS_24),),
+        "create_tweet": (Rule("user", 17, HOURS_24), Rule("app", 17, HOURS_24)),
     },
     "none": {},
 }
+
+
+NOT_IN_PLAN: dict[str, frozenset[str]] = {"free": frozenset({"mentions", "user_tweets"})}
+"""Endpoints a plan cannot call at all: X answers 403 (code 453, "a subset of X API V2 endpoints")."""
 
 
 @dataclass

@@ -52,6 +52,8 @@ def tweet_json(tweet: Tweet, fields: frozenset[str]) -> Json:
         out["entities"] = {
             "mentions": [{"start": m.start, "end": m.end, "username": m.username, "id": m.id} for m in tweet.mentions]
         }
+    if "display_text_range" in fields:
+        out["display_text_range"] = [tweet.display_start, len(tweet.text)]
     if "possibly_sensitive" in fields:
         out["possibly_sensitive"] = False
     if "reply_settings" in fields:

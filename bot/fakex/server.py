@@ -105,9 +105,12 @@ class FakeX:
         clock: Clock | None = None,
         hang_seconds: float = 30.0,
         latency_s: float = 0.0,
+        access_level: str = "read-write",
+        late_rate: float = 0.0,
+        late_seconds: float = 20.0,
     ) -> None:
         self.clock = clock or Clock()
-        self.app = App(limits, parse_faults(faults), seed, self.clock)
+        self.app = App(limits, parse_faults(faults), seed, self.clock, access_level, late_rate, late_seconds)
         self.hang_seconds = hang_seconds
         self.latency_s = latency_s
         """Fake seconds every API call takes (see ``_Server.take_latency``)."""
@@ -174,10 +177,21 @@ def serve(
     faults: str = "",
     seed: int | None = None,
     hang_seconds: float = 30.0,
+    access_level: str = "read-write",
+    late_rate: float = 0.0,
+    late_seconds: float = 20.0,
 ) -> None:
     """Run the fake X in the foreground until Ctrl-C or SIGTERM (a background job ignores SIGINT; a container
     or a supervisor sends SIGTERM). Bad ``limits``/``faults`` → ValueError."""
-    fake = FakeX(limits=limits, faults=faults, seed=seed, hang_seconds=hang_seconds)
+    fake = FakeX(
+        limits=limits,
+        faults=faults,
+        seed=seed,
+        hang_seconds=hang_seconds,
+        access_level=access_level,
+        late_rate=late_rate,
+        late_seconds=late_seconds,
+    )
     server = fake._bind(host, port)
 
     def terminate(signum: int, frame: FrameType | None) -> None:

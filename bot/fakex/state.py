@@ -45,6 +45,10 @@ class Tweet:
     referenced: tuple[tuple[str, str], ...] = ()
     in_reply_to_user_id: str | None = None
     mentions: tuple[MentionEntity, ...] = ()
+    visible_at: float = 0.0
+    """When the post shows in mention timelines: later than ``created_at`` for a late-delivered mention."""
+    display_start: int = 0
+    """Where the text the author typed begins: after the @handles X fills in for a reply (``display_text_range``)."""
 
     def mentions_handle(self, handle: str) -> bool:
         return any(m.username.lower() == handle.lower() for m in self.mentions)
@@ -59,6 +63,10 @@ class Post:
     text: str
     in_reply_to_tweet_id: str | None
     created_at: float
+
+
+REPLY_PREFIX_RE = re.compile(r"(?:@[A-Za-z0-9_]{1,15}\s+)+")
+"""The leading @handles of a reply: X fills them in (and hides them as "Replying to"); the author did not type them."""
 
 
 def find_mentions(text: str) -> tuple[MentionEntity, ...]:
@@ -104,6 +112,7 @@ class Store:
         created_at: float | None = None,
         conversation_id: str | None = None,
         in_reply_to: str | None = None,
+        visible_at: float = 0.0,
     ) -> Tweet:
         """Store a tweet and index it under every handle it mentions and under its author's timeline."""
         if tweet_id is None:
@@ -123,6 +132,8 @@ class Store:
             referenced=(("replied_to", in_reply_to),) if in_reply_to else (),
             in_reply_to_user_id=parent.author_id if parent else None,
             mentions=find_mentions(text),
+            visible_at=visible_at,
+            display_start=len(m.group(0)) if in_reply_to and (m := REPLY_PREFIX_RE.match(text)) else 0,
         )
         self.tweets[tweet_id] = tweet
         for handle in {m.username.lower() for m in tweet.mentions}:
@@ -136,14 +147,20 @@ class Store:
         self.posts.append(post)
         return post
 
-    def mentions_of(self, account: Account) -> list[Tweet]:
-        """The reachable mentions of ``account``, newest first (at most :data:`MENTION_WINDOW`)."""
-        ids = self._mentions.get(account.handle.lower(), [])[-MENTION_WINDOW:]
-        return [self.tweets[str(i)] for i in reversed(ids)]
+    def mentions_of(self, account: Account, now: float | None = None) -> list[Tweet]:
+        """The reachable mentions of ``account``, newest first (at most :data:`MENTION_WINDOW`); at ``now``,
+        a late-delivered one shows only from its ``visible_at``. Deleted posts are gone."""
+        ids = [i for i in self._mentions.get(account.handle.lower(), []) if str(i) in self.tweets][-MENTION_WINDOW:]
+        tweets = [self.tweets[str(i)] for i in reversed(ids)]
+        return tweets if now is None else [t for t in tweets if t.visible_at <= now]
+
+    def delete(self, tweet_id: str) -> bool:
+        """The author deleted the post (or X removed it): it leaves every timeline; replies to it are refused."""
+        return self.tweets.pop(tweet_id, None) is not None
 
     def timeline_of(self, account: Account) -> list[Tweet]:
         """The account's own posts, newest first (at most :data:`TIMELINE_WINDOW`)."""
-        ids = self._timelines.get(account.id, [])[-TIMELINE_WINDOW:]
+        ids = [i for i in self._timelines.get(account.id, []) if str(i) in self.tweets][-TIMELINE_WINDOW:]
         return [self.tweets[str(i)] for i in reversed(ids)]
 
     def recent_texts(self, account: Account, since: float) -> set[str]:

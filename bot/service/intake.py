@@ -16,8 +16,18 @@ from datetime import timedelta
 
 from bot.core.lifecycle import Event, Status
 from bot.core.models import Action, Decision, Me, Mention, Verdict
-from bot.core.policy import History, decide, is_opt_out
-from bot.ports import Clock, CreditsExhausted, MentionStore, Platform, PlatformError, TextClassifier, Unauthorized
+from bot.core.opt_out import OptOutReader
+from bot.core.policy import History, decide
+from bot.ports import (
+    Clock,
+    CreditsExhausted,
+    MentionStore,
+    Platform,
+    PlatformError,
+    ReadOnlyToken,
+    TextClassifier,
+    Unauthorized,
+)
 from bot.service.billing import BillingPause
 from bot.service.observer import Observer
 from bot.settings import Account, Settings
@@ -77,6 +87,8 @@ class Intake:
     observer: Observer
     clock: Clock
     should_stop: Callable[[], bool] | None = None
+    opt_out: OptOutReader | None = None
+    """Reads a mention for "stop replying" in the seven languages; None: nobody can opt out (tests only)."""
     """True when the process is stopping (None: never): the page in hand is cut short, its rest re-read."""
     _me: dict[str, Me] = field(default_factory=dict)
     _adopted: set[str] = field(default_factory=set)
@@ -118,6 +130,8 @@ class Intake:
             overlap = 0.0 if account.code in self._busy else self.settings.limits.reread_overlap_s
             since = self.store.reread_from(account.code, checkpoint, overlap)
             page = platform.fetch_mentions(since)
+        except ReadOnlyToken as exc:
+            raise AccountStopped(str(exc)) from exc
         except Unauthorized as exc:
             raise AccountStopped(f"account {account.code}: X refused the credentials ({exc})") from exc
         except CreditsExhausted as exc:
@@ -163,6 +177,7 @@ class Intake:
             thread_answered=thread,
             author_recently_answered=author,
             author_opted_out=opted_out,
+            asks_to_stop=self.opt_out is not None and self.opt_out.asks_to_stop(mention.text),
         )
 
     def handle(self, account: Account, me: Me, mention: Mention) -> Decision | None:
@@ -177,7 +192,7 @@ class Intake:
             log.exception("could not decide", extra={"account": account.code, "mention_id": mention.id})
             verdict = Verdict(Action.ESCALATE, None, mention.lang or "und", f"error:{type(exc).__name__}")
             decision = Decision(Action.ESCALATE, verdict.reason, verdict)
-        if is_opt_out(mention, me.id):
+        if decision.reason == "skip:opt_out_request" and mention.author_id:
             self.store.add_opt_out(account.code, mention.author_id, self.clock.now())
         status = initial_status(account, decision)
         self.store.record_decision(mention, decision, status, self.clock.now())

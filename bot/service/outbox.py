@@ -17,13 +17,15 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.core.lifecycle import Event, Handled, SendOutcome, Status
 from bot.core.models import Action, Category, IncidentState
 from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
+from bot.core.similarity import OtherAccounts
 from bot.ports import (
     Clock,
     CreditsExhausted,
@@ -32,6 +34,7 @@ from bot.ports import (
     NotSummoned,
     Platform,
     PlatformError,
+    PostGone,
     PostOutcomeUnknown,
     TransientPlatformError,
     Unauthorized,
@@ -46,6 +49,10 @@ from bot.settings import Account, Settings
 log = logging.getLogger("bot.service")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PURGE_EVERY = timedelta(hours=1)
+
+
 @dataclass(frozen=True)
 class Failure:
     """What one kind of refusal from X does to the mention being posted."""
@@ -57,10 +64,14 @@ class Failure:
     detail: bool = True
     """Keep X's message in the mention's ``error`` (``note:message``)."""
     stops_account: bool = False
+    erase: bool = False
+    """Erase what the mention said and who wrote it (the post is gone: X's terms allow no copy of it)."""
 
 
 POST_FAILURES: tuple[Failure, ...] = (
     Failure(NotSummoned, Status.SKIPPED, SendOutcome.SKIPPED, "not_summoned", detail=False),
+    # the author deleted it (or X hides it): never retried, and what it said is erased now (X's terms)
+    Failure(PostGone, Status.SKIPPED, SendOutcome.SKIPPED, "deleted", detail=False, erase=True),
     # X answered (nothing was posted): the reply waits, the outbox pauses (bot.service.billing)
     Failure(CreditsExhausted, Status.PENDING, SendOutcome.TRANSIENT, "credits"),
     # the post may exist: it stays claimed and is reconciled before anything is posted again
@@ -99,6 +110,10 @@ class Outbox:
     incident_override: IncidentState | None = None
     """A simulation's fixed incident state (``replybot simulate --incident``); None: the store's."""
     _budget_warned: dict[str, datetime] = field(default_factory=dict)
+    _others: dict[str, OtherAccounts] = field(default_factory=dict)
+    _purged_at: datetime | None = None
+    _purge_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Per account: what the other accounts posted lately, read with :meth:`recent`."""
     billing: BillingPause = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,8 +133,25 @@ class Outbox:
     def budget_left(self, account: Account) -> int:
         return budget_left(self.store, self.settings.limits, account.code, self.clock.now())
 
+    def retain(self) -> dict[str, int] | None:
+        """At most once an hour: erase texts and handles older than ``retention_days`` (X's terms)."""
+        now = self.clock.now()
+        with self._purge_lock:
+            if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+                return None
+            self._purged_at = now
+        erased = self.store.purge(now - timedelta(days=self.settings.limits.retention_days), now)
+        if any(erased.values()):
+            log.info("retention: erased the text of %(mentions)d mentions, %(posts)d posts, %(labels)d labels", erased)
+        return erased
+
     def recent(self, account: Account) -> collections.deque[str]:
+        """The account's last posts (refreshed with the other accounts' ones, which no wording may repeat)."""
         window = self.settings.limits.rotation_window
+        elsewhere = self.store.recent_post_texts_elsewhere(
+            account.code, window * max(1, len(self.settings.accounts) - 1)
+        )
+        self._others[account.code] = OtherAccounts.of(elsewhere)
         return collections.deque(self.store.recent_post_texts(account.code, window), maxlen=window)
 
     # --- the round ----------------------------------------------------------------------------------------
@@ -127,6 +159,7 @@ class Outbox:
     def send_due(self, account: Account, limit: int | None = None) -> OutboxResult:
         """Settle stale complaints, make the status post if one is due, then post up to ``limit`` replies."""
         result = OutboxResult()
+        self.retain()
         if self.billing.active(account):
             return result
         if not self.reconcile(account):
@@ -260,6 +293,8 @@ class Outbox:
                 failure = failure_for(exc)
                 error = f"{failure.note}:{exc}"[:200] if failure.detail else failure.note
                 self.store.set_status(row.id, failure.status, self.clock.now(), error=error)
+                if failure.erase:
+                    self.store.erase(row.id, self.clock.now())
                 if isinstance(exc, CreditsExhausted):
                     self.billing.start(account, exc)
                 if failure.stops_account:
@@ -293,9 +328,12 @@ class Outbox:
             category=Category(row.category) if row.category else None,
             author_handle=row.author_handle,
             mention_id=row.id,
+            text=row.text,
             note=incident.note,
             recent_texts=recent or (),
             exclude_variants=exclude,
+            others=self._others.get(account.code),
+            first_to_author=not self.store.author_replied_since(account.code, row.author_id, _EPOCH, row.id),
         )
 
     # --- after a crash ------------------------------------------------------------------------------------

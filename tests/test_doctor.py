@@ -1,0 +1,54 @@
+"""`replybot doctor` asks X what it can (whose token, may it write, can it post on the fake) and lists the rest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import CONFIG, fake_env
+from fakex_clients import admin_get
+
+from bot.entrypoints.doctor import is_local
+from bot.fakex import FakeX
+
+
+def doctor(url: str, *extra: str, **env_over: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("X_")}
+    env.update(fake_env(("ID", "TH")))
+    env.update({"X_API_BASE_URL": url, **env_over})
+    cmd = [sys.executable, "-m", "bot", "doctor", "--config", str(CONFIG), *extra]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_all_well_on_the_fake_x_exits_0_and_prints_the_automated_label_checklist() -> None:
+    with FakeX(limits="none") as fx:
+        done = doctor(fx.url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "ok   credentials: belong to @shopeeid" in done.stdout
+        assert "ok   access level: x-access-level: read-write" in done.stdout
+        assert done.stdout.count("ok   posting: the fake X took post") == 2
+        assert "skip credentials: no X credentials in the environment (X_PH_*)" in done.stdout
+        assert '[ ] Turn on the "Automated" label' in done.stdout
+        assert len(admin_get(fx.url, "posts")["posts"]) == 2
+        assert "secret-id" not in done.stdout + done.stderr
+
+
+def test_another_users_token_and_a_read_only_token_fail() -> None:
+    with FakeX(limits="none") as fx:
+        done = doctor(fx.url, X_TH_ACCESS_TOKEN="fake:someone_else")
+        assert done.returncode == 1
+        assert "FAIL credentials: belong to @someone_else, not the configured @ShopeeTH" in done.stdout
+    with FakeX(limits="none", access_level="read") as fx:
+        done = doctor(fx.url, "--no-post")
+        assert done.returncode == 1 and "x-access-level: read" in done.stdout
+        assert admin_get(fx.url, "posts")["posts"] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [("http://127.0.0.1:8099", True), ("http://localhost:1", True), ("https://api.x.com", False), (None, False)],
+)
+def test_posting_is_only_tried_against_a_local_fake(url: str | None, local: bool) -> None:
+    assert is_local(url) is local
