@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.adapters.clock import SystemClock
 from bot.adapters.dry_run import DryRunPlatform
 from bot.adapters.health import HealthObserver, HealthState
+from bot.adapters.metered import MeteredPlatform
 from bot.adapters.metrics import Metrics, MetricsObserver
 from bot.adapters.observers import FanOut, SpikeAlerts
 from bot.adapters.store import Store
@@ -164,9 +165,10 @@ def build(
         if platforms is not None
         else x_platforms(settings, accounts, sleep, metrics.api_call if metrics else None, clock)
     )
-    if dry_run:
-        chosen = {code: DryRunPlatform(p) for code, p in chosen.items()}
     store = store or open_store(settings, dry_run=dry_run, db_path=db_path)
+    chosen = {code: MeteredPlatform(p, code, store, settings.limits, clock) for code, p in chosen.items()}
+    if dry_run:  # outside the meter: a post that is only printed costs nothing
+        chosen = {code: DryRunPlatform(p) for code, p in chosen.items()}
     wired = tuple(a for a in accounts if a.code in chosen)
     base = observer or LogObserver()
     watched: Observability | None = None

@@ -61,6 +61,8 @@ class Account:
     """Ends every reply; ``signatures`` overrides it per language."""
     holding_reply: bool = False
     approval: bool = False
+    verified: bool = False
+    """X lets an unverified account post at most ``UNVERIFIED_REPLIES_PER_24H`` replies a day (May 2026)."""
     point: OperatingPoint = field(default_factory=OperatingPoint)
     """The learned classifier's thresholds for this account (``[model]`` defaults, overridden per account)."""
     credentials: Credentials | None = field(default=None, repr=False)
@@ -84,12 +86,20 @@ class Account:
         return f"no X credentials in the environment (X_{self.code}_*)"
 
 
+UNVERIFIED_REPLIES_PER_24H = 200
+"""X's cap on replies from an account that is not verified (May 2026); ``[accounts.X] verified = true`` lifts it."""
+
+
 @dataclass(frozen=True)
 class Limits:
     posts_per_15min: int = 50
     posts_per_24h: int = 1000
     cost_per_reply_usd: float = 0.01
+    cost_per_post_usd: float = 0.015
+    cost_per_url_post_usd: float = 0.20
+    cost_per_read_usd: float = 0.005
     budget_per_24h_usd: float = 10.0
+    """What reads and posts may cost in 24 h (bot.core.pricing): reading and posting stop when it is spent."""
     max_mention_age_s: float = 2 * 3600
     author_cooldown_s: float = 24 * 3600
     rotation_window: int = 50
@@ -189,6 +199,9 @@ _LIMIT_KEYS = {
     "posts_per_15min": int,
     "posts_per_24h": int,
     "cost_per_reply_usd": float,
+    "cost_per_post_usd": float,
+    "cost_per_url_post_usd": float,
+    "cost_per_read_usd": float,
     "budget_per_24h_usd": float,
     "max_mention_age_minutes": float,
     "author_cooldown_hours": float,
@@ -208,6 +221,7 @@ _ACCOUNT_KEYS = {
     "signatures",
     "holding_reply",
     "approval",
+    "verified",
     *_POINT_KEYS,
 }
 
@@ -348,6 +362,7 @@ def _account(path: Path, code: str, table: Any, env: Mapping[str, str], point: O
         signature=r.string("signature", "") if "signature" in r.table else "",
         holding_reply=r.boolean("holding_reply", False),
         approval=r.boolean("approval", False),
+        verified=r.boolean("verified", False),
         point=_point(r, point),
         credentials=credentials,
         missing_credentials=missing,
@@ -402,6 +417,9 @@ def load_settings(
         posts_per_15min=int(lim.number("posts_per_15min", 50, int, 1)),
         posts_per_24h=int(lim.number("posts_per_24h", 1000, int, 1)),
         cost_per_reply_usd=lim.number("cost_per_reply_usd", 0.01),
+        cost_per_post_usd=lim.number("cost_per_post_usd", 0.015),
+        cost_per_url_post_usd=lim.number("cost_per_url_post_usd", 0.20),
+        cost_per_read_usd=lim.number("cost_per_read_usd", 0.005),
         budget_per_24h_usd=lim.number("budget_per_24h_usd", 10.0),
         max_mention_age_s=lim.number("max_mention_age_minutes", 120, float, 1) * 60,
         author_cooldown_s=lim.number("author_cooldown_hours", 24) * 3600,

@@ -24,13 +24,15 @@ def doctor(url: str, *extra: str, **env_over: str) -> subprocess.CompletedProces
 
 def test_all_well_on_the_fake_x_exits_0_and_prints_the_automated_label_checklist() -> None:
     with FakeX(limits="none") as fx:
-        done = doctor(fx.url)
+        done = doctor(fx.url, X_ID_BEARER_TOKEN="fake:shopeeid")
         assert done.returncode == 0, done.stdout + done.stderr
         assert "ok   credentials: belong to @shopeeid" in done.stdout
         assert "ok   access level: x-access-level: read-write" in done.stdout
         assert done.stdout.count("ok   posting: the fake X took post") == 2
         assert "skip credentials: no X credentials in the environment (X_PH_*)" in done.stdout
         assert '[ ] Turn on the "Automated" label' in done.stdout
+        assert "ok   usage: 0 of 3,000,000 post reads this billing cycle" in done.stdout  # ID has a bearer token
+        assert "skip usage: X did not report usage" in done.stdout  # TH's is not one the fake knows
         assert len(admin_get(fx.url, "posts")["posts"]) == 2
         assert "secret-id" not in done.stdout + done.stderr
 

@@ -230,3 +230,13 @@ def test_a_late_mention_shows_only_after_its_delay() -> None:
         assert client.get_users_mentions(me.id, user_auth=True).data is None
         fx.clock.advance(21)
         assert [str(t.id) for t in client.get_users_mentions(me.id, user_auth=True).data] == [late]
+
+
+def test_usage_reports_the_posts_reads_returned() -> None:
+    with FakeX(limits="none") as fx:
+        admin_post(fx.url, "mentions", [mention("shopeeid", f"down {n}") for n in range(3)])
+        client = oauth_client(fx.url, "shopeeid")
+        me = client.get_me(user_auth=True).data
+        client.get_users_mentions(me.id, user_auth=True)
+        usage = bearer_client(fx.url, "shopeeid").request("GET", "/2/usage/tweets").json()["data"]
+        assert (usage["project_usage"], usage["project_cap"]) == ("3", "3000000")

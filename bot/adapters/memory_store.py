@@ -31,6 +31,7 @@ class MemoryStore:
         self.checkpoints: dict[str, str] = {}
         self.incidents: dict[str, Incident] = {}
         self.opt_outs: set[str] = set()
+        self.spend: list[tuple[str, datetime, str, int, float]] = []
         self.status_posts_: dict[tuple[str, datetime, IncidentState], dict[str, Any]] = {}
         self.lock = threading.RLock()
 
@@ -146,6 +147,20 @@ class MemoryStore:
             ):
                 return True
         return False
+
+    def record_spend(self, account: str, kind: str, units: int, usd: float, now: datetime) -> None:
+        self.spend.append((account, now, kind, units, usd))
+
+    def spent_since(self, account: str, since: datetime) -> float:
+        return float(sum(usd for a, at, _, _, usd in self.spend if a == account and at >= since))
+
+    def spend_by_kind(self, since: datetime) -> dict[tuple[str, str], tuple[int, float]]:
+        out: dict[tuple[str, str], tuple[int, float]] = {}
+        for account, at, kind, units, usd in self.spend:
+            if at >= since:
+                n, total = out.get((account, kind), (0, 0.0))
+                out[(account, kind)] = (n + units, total + usd)
+        return out
 
     def erase(self, mention_id: str, now: datetime) -> bool:
         row = self.rows.get(mention_id)

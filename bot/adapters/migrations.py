@@ -139,12 +139,31 @@ def _m005_erasure(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS mentions_seen ON mentions (seen_at, erased_at)")
 
 
+def _m006_spend(db: sqlite_utils.Database) -> None:
+    """What X bills: one row per call that costs (reads by posts returned, posts by kind), in dollars."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS spend (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('read', 'reply', 'post', 'url_post')),
+            units INTEGER NOT NULL,
+            usd REAL NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS spend_account_at ON spend (account, at)
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_review_queue,
     _m003_labels,
     _m004_status_posts,
     _m005_erasure,
+    _m006_spend,
 ]
 
 

@@ -94,6 +94,11 @@ class SpikeAlerts:
                 f":money_with_wings: replybot [{account.code}]: X refused for billing (credits used up or a usage "
                 "cap reached); the account is paused for 15 minutes at a time until its credits are topped up"
             )
+        elif event is Event.BUDGET_SPENT:
+            self.notifier.notify_text(
+                f":money_with_wings: replybot [{account.code}]: budget_per_24h_usd is spent on reads and posts; "
+                "mentions are not read until spending rolls off the 24 hours (or the budget is raised)"
+            )
 
     def poll_done(self, account: Account) -> None:
         event = self.detector.check(account.code, self.clock())

@@ -422,6 +422,31 @@ class Store:
             pk="account",
         )
 
+    # --- spending -------------------------------------------------------------------------------------
+
+    @_serialized
+    def record_spend(self, account: str, kind: str, units: int, usd: float, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO spend (account, at, kind, units, usd) VALUES (?, ?, ?, ?, ?)",
+            [account, iso(now), kind, units, usd],
+        )
+
+    @_serialized
+    def spent_since(self, account: str, since: datetime) -> float:
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(usd), 0) FROM spend WHERE account = ? AND at >= ?", [account, iso(since)]
+        ).fetchone()
+        return float(row[0])
+
+    @_serialized
+    def spend_by_kind(self, since: datetime) -> dict[tuple[str, str], tuple[int, float]]:
+        """(account, kind) -> (units, dollars) since ``since``: for stats."""
+        rows = self.db.execute(
+            "SELECT account, kind, SUM(units), SUM(usd) FROM spend WHERE at >= ? GROUP BY account, kind",
+            [iso(since)],
+        ).fetchall()
+        return {(a, k): (int(n), float(usd)) for a, k, n, usd in rows}
+
     # --- retention ------------------------------------------------------------------------------------
 
     _ERASE_MENTION = (

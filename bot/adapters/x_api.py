@@ -198,6 +198,16 @@ class XPlatform:
             self._me = Me(str(resp.data.id), str(resp.data.username))
         return self._me
 
+    def usage(self) -> dict[str, int] | None:
+        """This month's post reads against the project's cap (``GET /2/usage/tweets``, app auth), or None when
+        X does not say (no bearer token, or the plan has no such cap)."""
+        try:
+            resp = self.client.request("GET", "/2/usage/tweets", params={"days": 30}, user_auth=False)
+            data = resp.json().get("data") or {}
+            return {"used": int(data["project_usage"]), "cap": int(data["project_cap"])}
+        except (tweepy.TweepyException, requests.RequestException, ValueError, KeyError, TypeError):
+            return None
+
     @property
     def access_level(self) -> str | None:
         """The last ``x-access-level`` X sent (``read``, ``read-write``...), None before any answer."""

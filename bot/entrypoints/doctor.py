@@ -86,6 +86,17 @@ def account_checks(settings: Settings, account: Account, try_post: bool) -> list
             f"x-access-level: {level}" if level else "X sent no x-access-level header",
         )
     )
+    usage = platform.usage()
+    checks.append(
+        Check(
+            account.code,
+            "usage",
+            None if usage is None else usage["used"] < usage["cap"],
+            f"{usage['used']:,} of {usage['cap']:,} post reads this billing cycle"
+            if usage
+            else "X did not report usage (GET /2/usage/tweets needs the app's bearer token)",
+        )
+    )
     if not is_local(settings.api_base_url):
         checks.append(Check(account.code, "posting", None, "not tried on the real X (it would be a public post)"))
     elif try_post and same:

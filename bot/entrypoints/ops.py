@@ -297,8 +297,10 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def account_stats(store: Store, settings: Settings, account: Account, since: datetime | None) -> dict[str, Any]:
-    from bot.service import budget_left
+    from bot.core.pricing import has_url
+    from bot.service import budget_left, incident_now, money_left
 
+    now = datetime.now(UTC)
     clause, args = ("AND seen_at >= ?", [iso(since)]) if since else ("", [])
     rows = list(store.db.query(f"SELECT * FROM mentions WHERE account = ? {clause}", [account.code, *args]))
     ignored: dict[str, int] = {}
@@ -324,7 +326,16 @@ def account_stats(store: Store, settings: Settings, account: Account, since: dat
         "covered_by_status": sum(r["status"] == "covered_by_status" for r in rows),
         "expired": sum(r["status"] == "expired" for r in rows),
         "queue": store.queue_length(account.code),
-        "budget_left": budget_left(store, settings.limits, account.code, datetime.now(UTC)),
+        "budget_left": budget_left(
+            store,
+            settings.limits,
+            account,
+            now,
+            with_url=has_url(incident_now(store, account.code, now, settings.limits.resolved_quiet_s).note),
+        ),
+        "spent_24h_usd": round(
+            settings.limits.budget_per_24h_usd - money_left(store, settings.limits, account.code, now), 4
+        ),
         "latency_p50_s": median(latencies) if latencies else None,
         "latency_p95_s": _percentile(latencies, 0.95),
     }
@@ -349,7 +360,7 @@ def stats(config_path: Path | None, db_path: Path | None, since: str | None, as_
         click.echo(
             f"{account.code:4} seen {s['seen']:6}  replied {s['replied']:5}  escalated {s['escalated']:4}  "
             f"ignored {s['ignored']:5}  queue {s['queue']:4}  pending {s['pending']:4}  budget {s['budget_left']:4}  "
-            f"mention→reply p50 {p50} p95 {p95}"
+            f"mention→reply p50 {p50} p95 {p95}  spent 24h ${s['spent_24h_usd']:.2f}"
         )
         if s["covered_by_status"] or s["expired"]:
             click.echo(f"       covered by the status post {s['covered_by_status']:5}  expired {s['expired']:5}")

@@ -29,6 +29,8 @@ OAUTH_TOKEN_RE = re.compile(r'oauth_token="([^"]*)"')
 USER_ROUTE_RE = re.compile(r"^/2/users/([^/]+)/(mentions|tweets)$")
 NOT_FOUND_BODY: Json = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
 ACCESS_LEVELS = ("read", "read-write", "read-write-directmessages")
+USAGE_CAP = 3_000_000
+"""Pay-per-use: post reads a project may make in a monthly billing cycle (a usage cap, not a rate limit)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class App:
         self.statuses: Counter[str] = Counter()
         self.injected: Counter[str] = Counter()
         self.rate_limited = 0
+        self.posts_read = 0
+        """Posts returned by reads, as ``GET /2/usage/tweets`` reports them."""
 
     def handle(self, method: str, target: str, headers: dict[str, str], raw_body: bytes) -> Outcome:
         parts = urlsplit(target)
@@ -149,6 +153,8 @@ class App:
                 self.rate_limited += 1
                 return Outcome(429, _encode(problem(429, "Too Many Requests")), limit_headers)
         reply = self._endpoint(endpoint, caller, user_id, params, raw_body, now)
+        if endpoint in ("mentions", "user_tweets") and reply.status == 200 and isinstance(reply.body, dict):
+            self.posts_read += len(reply.body.get("data") or [])
         action: Action = "respond"
         if fault == "lost":
             self.injected[fault] += 1
@@ -162,6 +168,8 @@ class App:
             return "me", "GET /2/users/me", ""
         if method == "POST" and path == "/2/tweets":
             return "create_tweet", "POST /2/tweets", ""
+        if method == "GET" and path == "/2/usage/tweets":
+            return "usage", "GET /2/usage/tweets", ""
         match = USER_ROUTE_RE.match(path)
         if method == "GET" and match:
             kind = "mentions" if match.group(2) == "mentions" else "user_tweets"
@@ -184,6 +192,18 @@ class App:
                 return api.mentions(self.store, user_id, params, now)
             if endpoint == "user_tweets":
                 return api.user_tweets(self.store, user_id, params)
+            if endpoint == "usage":
+                return Reply(
+                    200,
+                    {
+                        "data": {
+                            "project_id": "1",
+                            "project_cap": str(USAGE_CAP),
+                            "project_usage": str(self.posts_read),
+                            "cap_reset_day": 1,
+                        }
+                    },
+                )
             try:
                 body: Any = json.loads(raw_body or b"null")
             except ValueError:
@@ -253,3 +273,4 @@ class App:
         self.statuses.clear()
         self.injected.clear()
         self.rate_limited = 0
+        self.posts_read = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.core.lifecycle import SendOutcome
 from bot.core.models import IncidentState, Me
 from bot.ports import MentionStore, TextClassifier
-from bot.service.incidents import budget_left, declare_on_spike, move_incident
+from bot.service.incidents import budget_left, declare_on_spike, incident_now, money_left, move_incident
 from bot.service.intake import AccountStopped, Intake, IntakeResult
 from bot.service.observer import LogObserver, Observer
 from bot.service.outbox import Outbox, OutboxResult
@@ -30,6 +30,8 @@ __all__ = [
     "Service",
     "budget_left",
     "declare_on_spike",
+    "incident_now",
+    "money_left",
     "move_incident",
 ]
 

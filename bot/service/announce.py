@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.core.lifecycle import Event
+from bot.core.pricing import has_url
 from bot.core.replies import ReplyComposer, ReplyError
 from bot.core.status_posts import compose_status, has_status_template
 from bot.ports import (
@@ -86,7 +87,7 @@ class Announcer:
             ):
                 self.observer.noted(account, Event.STATUS_PROPOSED, 1)
             return True
-        if budget_left(self.store, self.settings.limits, account.code, now) <= 0:
+        if budget_left(self.store, self.settings.limits, account, now, with_url=has_url(status.text)) <= 0:
             return False
         if not self.store.claim_status_post(account.code, incident.started_at, incident.state, status.text, now):
             return True

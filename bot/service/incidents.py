@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from bot.core.incident import Incident, effective_state, reopen_fresh, transition
 from bot.core.models import IncidentState
 from bot.ports import MentionStore
-from bot.settings import Limits
+from bot.settings import UNVERIFIED_REPLIES_PER_24H, Account, Limits
 
 log = logging.getLogger("bot.service")
 
@@ -47,12 +47,23 @@ def declare_on_spike(store: MentionStore, code: str, at: datetime, quiet_s: floa
         log.warning("complaint spike: incident declared (investigating)", extra={"account": code})
 
 
-def budget_left(store: MentionStore, limits: Limits, account: str, now: datetime) -> int:
-    """Posts this account may still make now: the 15 min and 24 h caps and the money budget."""
-    last_24h = store.posts_since(account, now - timedelta(hours=24))
-    last_15m = store.posts_since(account, now - timedelta(minutes=15))
-    by_money = int(limits.budget_per_24h_usd / limits.cost_per_reply_usd) if limits.cost_per_reply_usd else 10**9
-    return max(0, min(limits.posts_per_15min - last_15m, limits.posts_per_24h - last_24h, by_money - last_24h))
+def money_left(store: MentionStore, limits: Limits, account: str, now: datetime) -> float:
+    """Dollars of ``budget_per_24h_usd`` not yet spent on reads and posts in the last 24 hours."""
+    return limits.budget_per_24h_usd - store.spent_since(account, now - timedelta(hours=24))
+
+
+def budget_left(store: MentionStore, limits: Limits, account: Account, now: datetime, with_url: bool = False) -> int:
+    """Replies this account may still post now: the 15 min and 24 h caps, X's cap on an unverified account,
+    and the money left at the price of the next reply (``with_url``: the incident note is a link)."""
+    code = account.code
+    last_24h = store.posts_since(code, now - timedelta(hours=24))
+    last_15m = store.posts_since(code, now - timedelta(minutes=15))
+    price = limits.cost_per_url_post_usd if with_url else limits.cost_per_reply_usd
+    by_money = int(money_left(store, limits, code, now) / price + 1e-9) if price > 0 else 10**9
+    caps = [limits.posts_per_15min - last_15m, limits.posts_per_24h - last_24h, by_money]
+    if not account.verified:
+        caps.append(UNVERIFIED_REPLIES_PER_24H - last_24h)
+    return max(0, min(caps))
 
 
 @dataclasses.dataclass(frozen=True)

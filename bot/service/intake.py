@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.lifecycle import Event, Status
 from bot.core.models import Action, Decision, Me, Mention, Verdict
@@ -29,6 +29,7 @@ from bot.ports import (
     Unauthorized,
 )
 from bot.service.billing import BillingPause
+from bot.service.incidents import money_left
 from bot.service.observer import Observer
 from bot.settings import Account, Settings
 
@@ -95,12 +96,25 @@ class Intake:
     billing: BillingPause = field(init=False)
     _busy: set[str] = field(default_factory=set)
     """Accounts whose last read brought a full page: no overlap re-read (X allows 300 reads of 100 per 15 min)."""
+    _budget_said: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.billing = BillingPause("reading", self.clock, self.observer)
 
     def stopping(self) -> bool:
         return self.should_stop is not None and self.should_stop()
+
+    def budget_spent(self, account: Account) -> bool:
+        """True when reads and posts have used ``budget_per_24h_usd``: reading stops too (it is billed); said
+        once per quarter hour (log, metric, alert webhook)."""
+        if money_left(self.store, self.settings.limits, account.code, self.clock.now()) > 0:
+            return False
+        now = self.clock.now()
+        last = self._budget_said.get(account.code)
+        if last is None or now - last >= timedelta(minutes=15):
+            self._budget_said[account.code] = now
+            self.observer.noted(account, Event.BUDGET_SPENT, 1)
+        return True
 
     def me(self, account: Account) -> Me:
         """Who the credentials belong to; AccountStopped when that is not the configured handle (another
@@ -120,7 +134,7 @@ class Intake:
         """Fetch new mentions and record a decision for each. Raises AccountStopped."""
         result = IntakeResult()
         platform = self.platforms[account.code]
-        if self.billing.active(account):
+        if self.billing.active(account) or self.budget_spent(account):
             return result
         try:
             me = self.me(account)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.lifecycle import Event, Handled, SendOutcome, Status
 from bot.core.models import Action, Category, IncidentState
+from bot.core.pricing import has_url
 from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
 from bot.core.similarity import OtherAccounts
 from bot.ports import (
@@ -111,9 +112,9 @@ class Outbox:
     """A simulation's fixed incident state (``replybot simulate --incident``); None: the store's."""
     _budget_warned: dict[str, datetime] = field(default_factory=dict)
     _others: dict[str, OtherAccounts] = field(default_factory=dict)
+    """Per account: what the other accounts posted lately, read with :meth:`recent`."""
     _purged_at: datetime | None = None
     _purge_lock: threading.Lock = field(default_factory=threading.Lock)
-    """Per account: what the other accounts posted lately, read with :meth:`recent`."""
     billing: BillingPause = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +132,8 @@ class Outbox:
         return incident_now(self.store, account.code, self.clock.now(), limits.resolved_quiet_s, self.incident_override)
 
     def budget_left(self, account: Account) -> int:
-        return budget_left(self.store, self.settings.limits, account.code, self.clock.now())
+        incident = self.incident(account)
+        return budget_left(self.store, self.settings.limits, account, self.clock.now(), with_url=has_url(incident.note))
 
     def retain(self) -> dict[str, int] | None:
         """At most once an hour: erase texts and handles older than ``retention_days`` (X's terms)."""
