@@ -115,6 +115,9 @@ def test_rereading_starts_before_the_checkpoint_by_the_overlap(store: MentionSto
     assert store.reread_from("ID", last.id, 0) == last.id
     assert store.reread_from("ID", last.id, 20) == before.id
     assert store.reread_from("ID", last.id, 100) == early.id
+    # nothing recorded that long before the checkpoint: from the oldest one there is (a burst's first reads)
+    assert store.reread_from("ID", last.id, 1000) == early.id
+    assert store.reread_from("ID", early.id, 20) == early.id
     assert store.reread_from("ID", None, 20) is None
 
 

@@ -248,12 +248,16 @@ class MemoryStore:
         if mark is None:
             return checkpoint
         boundary = mark - timedelta(seconds=overlap_s)
-        older = [
+        mine = [
             h
             for h in (Handled.from_row(r) for r in self.rows.values() if r["account"] == account)
-            if h.created_at is not None and h.created_at < boundary
+            if h.created_at is not None
         ]
-        return max(older, key=lambda h: (h.created_at, _key(h.id))).id if older else checkpoint
+        older = [h for h in mine if h.created_at is not None and h.created_at < boundary]
+        if older:
+            return max(older, key=lambda h: (h.created_at, _key(h.id))).id
+        since = [h for h in mine if h.created_at is not None and h.created_at >= boundary]
+        return min(since, key=lambda h: (h.created_at, _key(h.id))).id if since else checkpoint
 
     # --- incidents and status posts ---------------------------------------------------------------------
 

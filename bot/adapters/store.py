@@ -274,6 +274,12 @@ class Store:
             "ORDER BY created_at DESC, length(id) DESC, id DESC LIMIT 1",
             [account, iso(boundary)],
         ).fetchone()
+        if row is None:  # nothing recorded that long before: re-read from the oldest mention recorded since
+            row = self.db.execute(
+                "SELECT id FROM mentions WHERE account = ? AND created_at >= ? "
+                "ORDER BY created_at, length(id), id LIMIT 1",
+                [account, iso(boundary)],
+            ).fetchone()
         return row[0] if row else checkpoint
 
     @_serialized
