@@ -144,6 +144,10 @@ class MentionStore(Protocol):
 
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None: ...
 
+    def settle_unposted(self, mention_id: str, now: datetime) -> bool:
+        """A claim found not posted: True back to pending; False (the second time) failed, for a human."""
+        ...
+
     # spending (what X bills: bot.core.pricing)
     def record_spend(self, account: str, kind: str, units: int, usd: float, now: datetime) -> None: ...
 

@@ -108,6 +108,9 @@ class Limits:
     """A complaint is answered one by one only while it is at most this old; then a status post covers it."""
     reread_overlap_s: float = 10.0
     """Each read of mentions re-reads those written this long before the checkpoint (X delivers some late)."""
+    settle_s: float = 30.0
+    """A post whose outcome is unknown counts as not posted only once X's timeline covers it: a later post of
+    ours shows, or this long after it was sent (X's timeline lags; posting again too early posts twice)."""
     retention_days: int = 30
     """Texts and handles older than this are erased (ids, decisions and counts stay): X's terms, docs/COMPLIANCE.md."""
 
@@ -210,6 +213,7 @@ _LIMIT_KEYS = {
     "freshness_minutes": float,
     "reread_overlap_seconds": float,
     "retention_days": int,
+    "settle_seconds": float,
 }
 _ACCOUNT_KEYS = {
     "handle",
@@ -428,6 +432,7 @@ def load_settings(
         freshness_s=lim.number("freshness_minutes", 15, float, 1) * 60,
         reread_overlap_s=lim.number("reread_overlap_seconds", 10),
         retention_days=int(lim.number("retention_days", 30, int, 1)),
+        settle_s=lim.number("settle_seconds", 30),
     )
     from_env = env.get("REPLYBOT_DATABASE", "").strip()
     db_override = db_override or from_env or None  # --db, then $REPLYBOT_DATABASE, then [bot] database

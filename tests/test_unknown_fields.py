@@ -9,7 +9,8 @@ import tweepy
 from conftest import CONFIG, fake_env
 from test_outbox import COMPLAINT, NOW, rig
 
-from bot.adapters.x_api import TWITTER_EPOCH_MS, XPlatform
+from bot.adapters.x_api import XPlatform
+from bot.core.ids import TWITTER_EPOCH_MS
 from bot.core.lifecycle import Status
 from bot.core.models import Mention
 from bot.core.replies import ReplyComposer

@@ -99,6 +99,19 @@ class MemoryStore:
     def _of(self, account: str, status: Status) -> list[dict[str, Any]]:
         return [r for r in self.rows.values() if r["account"] == account and r["status"] == status]
 
+    def settle_unposted(self, mention_id: str, now: datetime) -> bool:
+        row = self.rows.get(mention_id)
+        if row is None or row["status"] != Status.CLAIMED:
+            return False
+        again = int(row.get("unknown_outcomes") or 0) < 1
+        row.update(
+            status=(Status.PENDING if again else Status.FAILED).value,
+            unknown_outcomes=int(row.get("unknown_outcomes") or 0) + 1,
+            updated_at=now.isoformat(),
+            error=None if again else "outcome_unknown_twice",
+        )
+        return again
+
     def claimed(self, account: str) -> list[Handled]:
         return [Handled.from_row(r) for r in self._of(account, Status.CLAIMED)]
 

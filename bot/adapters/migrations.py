@@ -157,6 +157,11 @@ def _m006_spend(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m007_unknown_outcomes(db: sqlite_utils.Database) -> None:
+    """How often a claim's post was found not posted after an unknown outcome (twice: a human decides)."""
+    db.execute("ALTER TABLE mentions ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_review_queue,
@@ -164,6 +169,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m004_status_posts,
     _m005_erasure,
     _m006_spend,
+    _m007_unknown_outcomes,
 ]
 
 

@@ -255,6 +255,24 @@ class Store:
         return row is not None
 
     @_serialized
+    def settle_unposted(self, mention_id: str, now: datetime) -> bool:
+        """A claim whose post was not found once the timeline covers it: back to pending (True), or, when that
+        already happened once, to the human queue as failed (False): never a third try at an unknown post."""
+        with self.db.atomic():
+            row = self.db.execute(
+                "SELECT unknown_outcomes FROM mentions WHERE id = ? AND status = 'claimed'", [mention_id]
+            ).fetchone()
+            if row is None:
+                return False
+            again = int(row[0]) < 1
+            self.db.execute(
+                "UPDATE mentions SET status = ?, unknown_outcomes = unknown_outcomes + 1, updated_at = ?, "
+                "error = ? WHERE id = ?",
+                ["pending" if again else "failed", iso(now), None if again else "outcome_unknown_twice", mention_id],
+            )
+        return again
+
+    @_serialized
     def claimed(self, account: str) -> list[Handled]:
         rows = self.db.query("SELECT * FROM mentions WHERE account = ? AND status = 'claimed'", [account])
         return [Handled.from_row(r) for r in rows]

@@ -27,6 +27,7 @@ import tweepy
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from bot.adapters.x_session import RoutedSession
+from bot.core.ids import snowflake_ms
 from bot.core.models import Me, Mention, MentionPage, Posted
 from bot.ports import (
     CreditsExhausted,
@@ -57,7 +58,6 @@ TWEET_FIELDS = [
 ]
 MENTION_WINDOW = 800
 """X serves only the 800 most recent mentions of a user."""
-TWITTER_EPOCH_MS = 1288834974657
 NOT_SUMMONED_WORDS = (
     "mentioned or are the author",
     "not allowed to reply",
@@ -83,15 +83,6 @@ class RetryPolicy:
     max_wait_s: float = 30.0
     backoff_429_s: float = 15.0
     """First wait after a 429 without a reset header; doubles each time, up to 15 minutes."""
-
-
-def snowflake_ms(tweet_id: str) -> int | None:
-    """Milliseconds since the epoch encoded in a snowflake id, or None for a non-snowflake id."""
-    try:
-        value = int(tweet_id)
-    except ValueError:
-        return None
-    return (value >> 22) + TWITTER_EPOCH_MS if value > (1 << 22) else None
 
 
 def endpoint_name(method: str | None, path: str) -> str:

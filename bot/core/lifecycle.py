@@ -132,6 +132,10 @@ class Handled:
     reason: str = ""
     template: str | None = None
     manual_text: str | None = None
+    updated_at: datetime | None = None
+    """When the status last changed: for a claim, when it was claimed (just before the post was sent)."""
+    unknown_outcomes: int = 0
+    """How often a post's outcome was unknown and then found not posted (a second time: a human decides)."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Handled:
@@ -150,6 +154,8 @@ class Handled:
             reason=row.get("reason") or "",
             template=row.get("template"),
             manual_text=row.get("manual_text"),
+            updated_at=_time(row.get("updated_at")),
+            unknown_outcomes=int(row.get("unknown_outcomes") or 0),
         )
 
     @property

@@ -97,12 +97,22 @@ def mentions(store: Store, user_id: str, params: Mapping[str, str], now: float |
     return _page(store, user_id, params, timeline=False, now=now)
 
 
-def user_tweets(store: Store, user_id: str, params: Mapping[str, str]) -> Reply:
+def user_tweets(
+    store: Store, user_id: str, params: Mapping[str, str], now: float | None = None, lag_s: float = 0.0
+) -> Reply:
     """``GET /2/users/:id/tweets``: the user's own recent posts, newest first, paginated."""
-    return _page(store, user_id, params, timeline=True)
+    return _page(store, user_id, params, timeline=True, now=now, lag_s=lag_s)
 
 
-def _page(store: Store, user_id: str, params: Mapping[str, str], *, timeline: bool, now: float | None = None) -> Reply:
+def _page(
+    store: Store,
+    user_id: str,
+    params: Mapping[str, str],
+    *,
+    timeline: bool,
+    now: float | None = None,
+    lag_s: float = 0.0,
+) -> Reply:
     if not is_numeric_id(user_id):
         raise BadParam("id", user_id, f"The `id` query parameter value [{user_id}] does not match ^[0-9]{{1,19}}$")
     limit = _max_results(params)
@@ -113,7 +123,7 @@ def _page(store: Store, user_id: str, params: Mapping[str, str], *, timeline: bo
     account = store.accounts.get(user_id)
     if account is None:
         return Reply(200, not_found_user(user_id))
-    pool = store.timeline_of(account) if timeline else store.mentions_of(account, now)
+    pool = store.timeline_of(account, now, lag_s) if timeline else store.mentions_of(account, now)
     matching = [
         t
         for t in pool

@@ -71,6 +71,7 @@ class App:
         access_level: str = "read-write",
         late_rate: float = 0.0,
         late_seconds: float = 20.0,
+        timeline_lag_s: float = 0.0,
     ) -> None:
         if access_level not in ACCESS_LEVELS:
             raise ValueError(f"unknown access level {access_level!r}: expected one of {', '.join(ACCESS_LEVELS)}")
@@ -84,6 +85,8 @@ class App:
         self.late_rate, self.late_seconds = late_rate, late_seconds
         """A fraction of added mentions shows in mention timelines only ``late_seconds`` after it was written."""
         self._late_rng = random.Random(seed)
+        self.timeline_lag_s = timeline_lag_s
+        """An account's own posts show in its timeline only this long after they were made."""
         self.limiter = RateLimiter(limits)
         self.faults = FaultPlan(dict(faults), seed)
         self.lock = threading.Lock()
@@ -191,7 +194,7 @@ class App:
             if endpoint == "mentions":
                 return api.mentions(self.store, user_id, params, now)
             if endpoint == "user_tweets":
-                return api.user_tweets(self.store, user_id, params)
+                return api.user_tweets(self.store, user_id, params, now, self.timeline_lag_s)
             if endpoint == "usage":
                 return Reply(
                     200,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-TWITTER_EPOCH_MS = 1288834974657
+from bot.core.ids import TWITTER_EPOCH_MS
+
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 

@@ -108,9 +108,12 @@ class FakeX:
         access_level: str = "read-write",
         late_rate: float = 0.0,
         late_seconds: float = 20.0,
+        timeline_lag_s: float = 0.0,
     ) -> None:
         self.clock = clock or Clock()
-        self.app = App(limits, parse_faults(faults), seed, self.clock, access_level, late_rate, late_seconds)
+        self.app = App(
+            limits, parse_faults(faults), seed, self.clock, access_level, late_rate, late_seconds, timeline_lag_s
+        )
         self.hang_seconds = hang_seconds
         self.latency_s = latency_s
         """Fake seconds every API call takes (see ``_Server.take_latency``)."""

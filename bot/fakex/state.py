@@ -158,10 +158,12 @@ class Store:
         """The author deleted the post (or X removed it): it leaves every timeline; replies to it are refused."""
         return self.tweets.pop(tweet_id, None) is not None
 
-    def timeline_of(self, account: Account) -> list[Tweet]:
-        """The account's own posts, newest first (at most :data:`TIMELINE_WINDOW`)."""
+    def timeline_of(self, account: Account, now: float | None = None, lag_s: float = 0.0) -> list[Tweet]:
+        """The account's own posts, newest first (at most :data:`TIMELINE_WINDOW`); with ``lag_s``, the ones
+        made in the last ``lag_s`` seconds before ``now`` do not show yet (X's timelines lag)."""
         ids = [i for i in self._timelines.get(account.id, []) if str(i) in self.tweets][-TIMELINE_WINDOW:]
-        return [self.tweets[str(i)] for i in reversed(ids)]
+        tweets = [self.tweets[str(i)] for i in reversed(ids)]
+        return tweets if now is None or lag_s <= 0 else [t for t in tweets if t.created_at <= now - lag_s]
 
     def recent_texts(self, account: Account, since: float) -> set[str]:
         return {t.text.strip() for t in self.timeline_of(account) if t.created_at >= since}

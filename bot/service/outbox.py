@@ -17,15 +17,17 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.core.ids import snowflake_time
 from bot.core.lifecycle import Event, Handled, SendOutcome, Status
 from bot.core.models import Action, Category, IncidentState
 from bot.core.pricing import has_url
-from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
+from bot.core.replies import ComposedReply, ReplyComposer, ReplyError, reference_code
 from bot.core.similarity import OtherAccounts
 from bot.ports import (
     Clock,
@@ -52,6 +54,8 @@ log = logging.getLogger("bot.service")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PURGE_EVERY = timedelta(hours=1)
+REF_IN_TEXT = re.compile(r"\b[A-HJKMNP-Z2-9]{6}\b")
+"""A reference code in one of our posts (bot.core.replies.reference_code): finds a reply X lists without its parent."""
 
 
 @dataclass(frozen=True)
@@ -343,26 +347,46 @@ class Outbox:
     def reconcile(self, account: Account) -> bool:
         """Settle claims left by a crash or a lost answer against the account's own recent replies.
 
-        A claim whose reply is found is recorded as posted; one that is not goes back to pending. Returns
-        False when the platform could not be asked, so nothing is posted that might be posted twice.
+        A claim whose reply is found (as a reply to the mention, or by its reference code) is recorded as
+        posted. One that is not found stays unknown until the timeline is known to cover it: X's timeline lags,
+        so "not visible yet" is not "not posted". It is covered when the timeline shows a post of ours made
+        after the claim, or once ``settle_seconds`` have passed; then it goes back to pending, and the second
+        time a human decides (failed, ``outcome_unknown_twice``). Returns False when the platform could not be
+        asked, so nothing is posted that might be posted twice.
         """
         claims = self.store.claimed(account.code)
         if not claims:
             return True
         try:
-            replies = {p.in_reply_to: p for p in self.platforms[account.code].own_replies(100)}
+            replies = self.platforms[account.code].own_replies(100)
         except PlatformError as exc:
             log.warning("cannot reconcile %d claims yet: %s", len(claims), exc, extra={"account": account.code})
             return False
+        by_mention = {p.in_reply_to: p for p in replies}
+        by_ref = {code: p for p in replies for code in REF_IN_TEXT.findall(p.text)}
+        newest = max((t for p in replies if (t := snowflake_time(p.id)) is not None), default=None)
         now = self.clock.now()
         for row in claims:
-            found = replies.get(row.id)
+            where = {"account": account.code, "mention_id": row.id}
+            found = by_mention.get(row.id) or by_ref.get(reference_code(row.id))
             if found:
                 self.store.record_post(account.code, row.id, found.id, found.text, row.template, now)
                 if row.action == Action.ESCALATE.value:
                     self.store.set_status(row.id, Status.ESCALATED, now)
-                log.info("reconciled: the reply was posted", extra={"account": account.code, "mention_id": row.id})
+                log.info("reconciled: the reply was posted", extra=where)
+            elif not self._covered(row, newest, now):
+                log.debug("reconcile: X's timeline may not show the reply yet; waiting", extra=where)
+            elif self.store.settle_unposted(row.id, now):
+                log.info("reconciled: no reply found, will post", extra=where)
             else:
-                self.store.set_status(row.id, Status.PENDING, now)
-                log.info("reconciled: no reply found, will post", extra={"account": account.code, "mention_id": row.id})
+                log.warning("the post's outcome was unknown twice: left for a human, not posted again", extra=where)
         return True
+
+    def _covered(self, row: Handled, newest_post: datetime | None, now: datetime) -> bool:
+        """The timeline would show the claim's post by now: it shows a later post of ours, or time has passed."""
+        claimed = row.updated_at
+        if claimed is None:
+            return True
+        if newest_post is not None and newest_post > claimed:
+            return True
+        return (now - claimed).total_seconds() >= self.settings.limits.settle_s
