@@ -17,6 +17,7 @@ from bot.adapters.metrics import Metrics, MetricsObserver
 from bot.adapters.observers import FanOut, SpikeAlerts
 from bot.adapters.store import Store
 from bot.adapters.webhook import SlackWebhook
+from bot.core import redact
 from bot.core.classifier import Classifier
 from bot.core.login_problem import LoginReader
 from bot.core.models import IncidentState
@@ -157,6 +158,7 @@ def build(
     client, tests); ``clock`` is the one source of time for everything (a drill's fake clock); ``watch`` adds
     metrics, health and spike alerts around ``observer``."""
     clock = clock or SystemClock()
+    redact.register(settings.secrets())  # whatever is stored or shown from now on is scrubbed of them
     if accounts is None:
         accounts = settings.accounts if platforms is not None else settings.enabled_accounts
     metrics = (watch.metrics or MetricsObserver(Metrics(), clock=lambda: clock.now().timestamp())) if watch else None

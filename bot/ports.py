@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bot.core.incident import Incident
 from bot.core.lifecycle import Handled, Status
-from bot.core.models import Decision, IncidentState, Me, Mention, MentionPage, Posted, Verdict
+from bot.core.models import Decision, IncidentState, Me, Mention, MentionPage, Posted, Quarantined, Verdict
 from bot.model.decide import OperatingPoint
 
 
@@ -143,6 +143,12 @@ class MentionStore(Protocol):
     def author_replied_since(self, account: str, author_id: str, since: datetime, other_than: str) -> bool: ...
 
     def add_opt_out(self, account: str, author_id: str, now: datetime) -> None: ...
+
+    def quarantine(self, account: str, record: Quarantined, now: datetime) -> bool:
+        """Keep a record that cannot be a mention, for a human; False when kept before."""
+        ...
+
+    def quarantined(self, account: str | None = None) -> list[dict[str, Any]]: ...
 
     def settle_unposted(self, mention_id: str, now: datetime) -> bool:
         """A claim found not posted: True back to pending; False (the second time) failed, for a human."""

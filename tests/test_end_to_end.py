@@ -156,3 +156,27 @@ def test_fake_x_serve_runs_as_a_command_and_refuses_a_bad_fault_spec(tmp_path: P
     assert proc.returncode == 0  # it stopped by itself on SIGTERM
     bad = subprocess.run([*cmd[:5], "--faults", "boom=2"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "--faults" in bad.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_exits_0_within_10_seconds_even_while_x_hangs(signum: int, tmp_path: Path) -> None:
+    """Issue 14: with `hang` faults a stop took 5-40 s, because new calls and retries still started."""
+    with FakeX(limits="none", faults="hang=0.6", seed=11, hang_seconds=60.0) as fx:
+        admin_post(fx.url, "faults", {"spec": ""})
+        complaints(fx)
+        admin_post(fx.url, "faults", {"spec": "hang=0.6"})
+        cmd = [sys.executable, "-m", "bot", "run", "--interval", "0.2", "--config", str(CONFIG), "--db",
+               str(tmp_path / "h.db"), "--metrics-port", "0"]  # fmt: skip
+        proc = subprocess.Popen(cmd, env=bot_env(fx.url), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and admin_get(fx.url, "stats")["faults"].get("hang", 0) < 2:
+                time.sleep(0.2)  # calls are hanging now
+            assert admin_get(fx.url, "stats")["faults"].get("hang", 0) >= 2
+            sent = time.monotonic()
+            proc.send_signal(signum)
+            proc.communicate(timeout=15)
+            took = time.monotonic() - sent
+        finally:
+            proc.kill()
+    assert proc.returncode == 0 and took < 10, took

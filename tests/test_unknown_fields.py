@@ -5,28 +5,24 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import tweepy
-from conftest import CONFIG, fake_env
 from test_outbox import COMPLAINT, NOW, rig
 
-from bot.adapters.x_api import XPlatform
+from bot.adapters.x_records import mention_of
 from bot.core.ids import TWITTER_EPOCH_MS
 from bot.core.lifecycle import Status
 from bot.core.models import Mention
 from bot.core.replies import ReplyComposer
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 
 
 def snowflake_at(at: datetime) -> str:
     return str((int(at.timestamp() * 1000) - TWITTER_EPOCH_MS) << 22)
 
 
-def test_a_mention_without_created_at_is_dated_by_its_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = load_settings(CONFIG, fake_env(), db_override=tmp_path / "r.db")
-    x = XPlatform(settings.account("ID"), settings)
+def test_a_mention_without_created_at_is_dated_by_its_id() -> None:
     written = datetime(2022, 3, 1, 9, 30, tzinfo=UTC)
-    tweet = tweepy.Tweet({"id": snowflake_at(written), "text": "@ShopeeID error", "edit_history_tweet_ids": []})
-    mention = x._mention(tweet, {})
+    raw = {"id": snowflake_at(written), "text": "@ShopeeID error", "edit_history_tweet_ids": []}
+    mention = mention_of(raw, {}, "ID", lambda text, rng: True)
     assert mention.created_at is not None and abs(mention.created_at - written) < timedelta(seconds=1)
     assert mention.author_id == "" and mention.author_handle == "" and mention.lang is None
 

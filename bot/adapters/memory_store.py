@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.core.incident import Incident
 from bot.core.lifecycle import Handled, InvalidStatusTransition, Status, allowed
-from bot.core.models import Decision, IncidentState, Mention, Posted
+from bot.core.models import Decision, IncidentState, Mention, Posted, Quarantined
 
 
 def _key(mention_id: str) -> tuple[int, str]:
@@ -32,6 +32,7 @@ class MemoryStore:
         self.incidents: dict[str, Incident] = {}
         self.opt_outs: set[str] = set()
         self.spend: list[tuple[str, datetime, str, int, float]] = []
+        self.kept: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.status_posts_: dict[tuple[str, datetime, IncidentState], dict[str, Any]] = {}
         self.lock = threading.RLock()
 
@@ -98,6 +99,16 @@ class MemoryStore:
 
     def _of(self, account: str, status: Status) -> list[dict[str, Any]]:
         return [r for r in self.rows.values() if r["account"] == account and r["status"] == status]
+
+    def quarantine(self, account: str, record: Quarantined, now: datetime) -> bool:
+        key = (account, record.id, record.raw)
+        if key in self.kept:
+            return False
+        self.kept[key] = {"account": account, "record_id": record.id, "reason": record.reason, "raw": record.raw}
+        return True
+
+    def quarantined(self, account: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.kept.values() if account is None or r["account"] == account]
 
     def settle_unposted(self, mention_id: str, now: datetime) -> bool:
         row = self.rows.get(mention_id)

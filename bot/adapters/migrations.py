@@ -162,6 +162,23 @@ def _m007_unknown_outcomes(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE mentions ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0")
 
 
+def _m008_quarantine(db: sqlite_utils.Database) -> None:
+    """Records X sent that cannot be mentions, with their raw JSON, for a human (never lost, never blocking)."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS quarantine (
+            account TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (account, record_id, raw)
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_review_queue,
@@ -170,6 +187,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m005_erasure,
     _m006_spend,
     _m007_unknown_outcomes,
+    _m008_quarantine,
 ]
 
 

@@ -31,9 +31,10 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from bot.adapters.migrations import migrate
+from bot.core import redact
 from bot.core.incident import Incident
 from bot.core.lifecycle import POSTED, UNANSWERED, Handled, InvalidStatusTransition, Status, predecessors
-from bot.core.models import Decision, IncidentState, Mention, Posted
+from bot.core.models import Decision, IncidentState, Mention, Posted, Quarantined
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,8 @@ class Store:
     def set_status(self, mention_id: str, status: Status, now: datetime, **fields: Any) -> bool:
         """Move a mention to ``status`` if the lifecycle allows it from where it is. False if it is unknown;
         :class:`InvalidStatusTransition` if it is in a status that may not move there."""
+        if isinstance(fields.get("error"), str):  # X's error texts may echo request headers back
+            fields["error"] = redact.scrub(fields["error"])
         updates = {"status": status.value, "updated_at": iso(now), **fields}
         sets = ", ".join(f"{k} = ?" for k in updates)
         sources = sorted(predecessors(status))
@@ -253,6 +256,20 @@ class Store:
             [account, author_id, iso(since), other_than],
         ).fetchone()
         return row is not None
+
+    @_serialized
+    def quarantine(self, account: str, record: Quarantined, now: datetime) -> bool:
+        """Keep a record that cannot be a mention; False when it was kept before (a re-read)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO quarantine (account, record_id, reason, raw, seen_at) VALUES (?, ?, ?, ?, ?)",
+            [account, record.id, record.reason, record.raw, iso(now)],
+        )
+        return cursor.rowcount == 1
+
+    @_serialized
+    def quarantined(self, account: str | None = None) -> list[dict[str, Any]]:
+        clause, args = ("WHERE account = ?", [account]) if account else ("", [])
+        return list(self.db.query(f"SELECT * FROM quarantine {clause} ORDER BY seen_at", args))
 
     @_serialized
     def settle_unposted(self, mention_id: str, now: datetime) -> bool:
@@ -500,6 +517,7 @@ class Store:
             labels = self.db.execute(
                 "UPDATE labels SET text = '', handle = NULL WHERE labelled_at < ? AND text != ''", [cut]
             ).rowcount
+            self.db.execute("DELETE FROM quarantine WHERE seen_at < ?", [cut])
         return {"mentions": mentions, "posts": posts, "labels": labels}
 
     @_serialized
@@ -669,7 +687,7 @@ class Store:
                     post_id,
                     text,
                     iso(now) if post_id else None,
-                    error,
+                    redact.scrub(error) if error else None,
                     account,
                     iso(incident_started_at),
                     state.value,

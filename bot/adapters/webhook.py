@@ -46,7 +46,9 @@ class SlackWebhook:
         self.url = url
         self.timeout = timeout
         self.session = session or requests.Session()
-        self._host = urlsplit(url).netloc or "(no host)"
+        parts = urlsplit(url)
+        self._host = (f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname) or "(no host)"
+        """Host and port only: the rest of the URL (its path, a user:password) is the secret."""
 
     def __repr__(self) -> str:
         return f"SlackWebhook(host={self._host!r})"

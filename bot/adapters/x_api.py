@@ -17,7 +17,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -26,9 +26,10 @@ import requests
 import tweepy
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from bot.adapters.x_records import BadRecord, loads, mention_of, quarantined, users_of
 from bot.adapters.x_session import RoutedSession
 from bot.core.ids import snowflake_ms
-from bot.core.models import Me, Mention, MentionPage, Posted
+from bot.core.models import Me, Mention, MentionPage, Posted, Quarantined
 from bot.ports import (
     CreditsExhausted,
     DuplicateContent,
@@ -57,6 +58,8 @@ TWEET_FIELDS = [
     "display_text_range",
 ]
 MENTION_WINDOW = 800
+MAX_PAGES = MENTION_WINDOW // 100
+"""Pages of 100 one read may take: X keeps 800 mentions, so more means a server that never stops paging."""
 """X serves only the 800 most recent mentions of a user."""
 NOT_SUMMONED_WORDS = (
     "mentioned or are the author",
@@ -205,33 +208,71 @@ class XPlatform:
         return self.session.access_level
 
     def fetch_mentions(self, since_id: str | None) -> MentionPage:
+        """Every mention newer than ``since_id``, read page by page (at most :data:`MAX_PAGES`, the 800 X
+        keeps), each record checked at the edge (:mod:`bot.adapters.x_records`): a bad one is quarantined."""
         me = self.me()
         tweets: list[Mention] = []
+        bad: list[Quarantined] = []
         token: str | None = None
+        seen_tokens: set[str] = set()
         oldest_allowed = datetime.fromtimestamp(self.now(), UTC) - self.max_age
-        while True:
+        path = f"/2/users/{me.id}/mentions"
+        for _ in range(MAX_PAGES):
             params: dict[str, Any] = {
                 "max_results": 100,
-                "tweet_fields": TWEET_FIELDS,
-                "expansions": ["author_id"],
-                "user_fields": ["username"],
-                "user_auth": True,
+                "tweet.fields": ",".join(TWEET_FIELDS),
+                "expansions": "author_id",
+                "user.fields": "username",
             }
             if since_id:
                 params["since_id"] = since_id
             if token:
                 params["pagination_token"] = token
-            resp = self._read("mentions", lambda p=params: self.client.get_users_mentions(me.id, **p))  # type: ignore[misc]
-            page = list(self._convert(resp))
+            body = self._read("mentions", lambda p=params: self._get_json(path, p))  # type: ignore[misc]
+            data = body.get("data")
+            records: list[Any] = data if isinstance(data, list) else []
+            users = users_of(body.get("includes"))
+            page = []
+            for raw in records:
+                try:
+                    page.append(mention_of(raw, users, self.account.code, self._typed))
+                except BadRecord as exc:
+                    bad.append(quarantined(raw, str(exc)))
+                    log.warning("malformed mention quarantined: %s", exc, extra={"account": self.account.code})
             tweets.extend(page)
-            token = (resp.meta or {}).get("next_token")
-            if not token or not page:
+            meta = body.get("meta")
+            nxt = meta.get("next_token") if isinstance(meta, dict) else None
+            token = nxt if isinstance(nxt, str) else None
+            if not token or not records:
                 break
-            if since_id is None and page[-1].created_at and page[-1].created_at < oldest_allowed:
+            if token in seen_tokens:
+                log.warning(
+                    "X sent the same pagination token twice: stopped reading", extra={"account": self.account.code}
+                )
+                break
+            seen_tokens.add(token)
+            if since_id is None and page and page[-1].created_at and page[-1].created_at < oldest_allowed:
                 break  # a first start: nothing older than max_mention_age will be answered anyway
-        tweets.sort(key=lambda m: (len(m.id), m.id))
+        else:
+            log.warning("stopped after %d pages of mentions", MAX_PAGES, extra={"account": self.account.code})
+        unique = {m.id: m for m in tweets}
+        tweets = sorted(unique.values(), key=lambda m: (len(m.id), m.id))
         extras = self._window_check(since_id, tweets)
-        return MentionPage(tuple(tweets), tweets[-1].id if tweets else None, extras)
+        return MentionPage(tuple(tweets), tweets[-1].id if tweets else None, extras, tuple(bad))
+
+    def _get_json(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One GET through tweepy (auth, errors), its body parsed here: floats never become ids."""
+        response = self.client.request("GET", path, params=params, user_auth=True)
+        try:
+            body = loads(response.text)
+        except RecursionError:
+            raise ValueError("the answer's JSON is nested too deep") from None
+        if not isinstance(body, dict):
+            raise ValueError("the answer is not a JSON object")
+        return body
+
+    def _typed(self, text: str, display_range: Any) -> bool:
+        return typed_handle(text, display_range, self.account.handle)
 
     def post_reply(self, in_reply_to: str, text: str) -> Posted:
         return self._create(text, in_reply_to)
@@ -291,36 +332,6 @@ class XPlatform:
 
     # --- conversion ---------------------------------------------------------------------------------------
 
-    def _convert(self, resp: Any) -> Iterator[Mention]:
-        users = {str(u.id): str(u.username) for u in (resp.includes or {}).get("users", [])}
-        for tweet in resp.data or []:
-            try:
-                yield self._mention(tweet, users)
-            except Exception:  # a malformed mention is logged and dropped here, never kills the poll
-                log.exception("malformed mention skipped", extra={"account": self.account.code})
-
-    def _mention(self, tweet: Any, users: dict[str, str]) -> Mention:
-        author_id = str(tweet.author_id or "")
-        created = tweet.created_at
-        if created is not None and created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        if created is None and (ms := snowflake_ms(str(tweet.id))) is not None:
-            created = datetime.fromtimestamp(ms / 1000, UTC)  # X left it out: the id says when it was written
-        refs = tuple((str(r.type), str(r.id)) for r in tweet.referenced_tweets or [])
-        return Mention(
-            id=str(tweet.id),
-            text=str(tweet.text or ""),
-            author_id=author_id,
-            author_handle=users.get(author_id, ""),
-            account=self.account.code,
-            created_at=created,
-            conversation_id=str(tweet.conversation_id) if tweet.conversation_id else None,
-            lang=tweet.lang,
-            in_reply_to_user_id=str(tweet.in_reply_to_user_id) if tweet.in_reply_to_user_id else None,
-            referenced=refs,
-            typed_handle=typed_handle(str(tweet.text or ""), tweet.data.get("display_text_range"), self.account.handle),
-        )
-
     def _window_check(self, since_id: str | None, tweets: list[Mention]) -> dict[str, str]:
         """X keeps only the 800 most recent mentions: if we got that many, some may have fallen out."""
         if not since_id or len(tweets) < MENTION_WINDOW or tweets[0].id == since_id:
@@ -375,7 +386,10 @@ class XPlatform:
             raise TransientPlatformError(f"{endpoint}: {exc} (after {self.retry.attempts} attempts)") from None
 
     def _sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
+        """Wait before a retry; a stop signal (``sleep`` is ``Event.wait`` and returns True) ends the retries:
+        after a signal no new call starts."""
+        if self.sleep(seconds) is True:
+            raise TransientPlatformError("stopping: no retry after a stop signal")
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

@@ -19,6 +19,7 @@ logs the signature base string with the same key and token. The composition root
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ _TIMEOUT_POSITION = 6
 """``timeout`` is the 7th positional parameter after (method, url) of ``requests.Session.request``."""
 
 Timeout = float | tuple[float, float]
+CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,28 @@ class RoutedSession(requests.Session):
         with self._lock:
             return self._last
 
+    @property
+    def deadline_s(self) -> float:
+        """The most one call may take, connection to last byte: a per-read timeout alone never fires on a
+        server that trickles a byte every second."""
+        timeout = self.default_timeout
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        return connect + 2 * read
+
+    def _read_body(self, response: requests.Response, started: float) -> None:
+        chunks = []
+        try:
+            while chunk := response.raw.read1(CHUNK, decode_content=True):  # what has arrived, not CHUNK bytes
+                chunks.append(chunk)
+                if time.monotonic() - started > self.deadline_s:
+                    raise requests.exceptions.ReadTimeout(
+                        f"the answer took longer than {self.deadline_s:.0f} s in all", response=response
+                    )
+        finally:
+            response.close()
+        response._content = b"".join(chunks)
+        setattr(response, "_content_consumed", True)  # noqa: B010 (requests has no public way)
+
     def route(self, url: str) -> str:
         if self.base_url:
             for host in X_HOSTS:
@@ -102,7 +126,10 @@ class RoutedSession(requests.Session):
                 args = (*args[:_TIMEOUT_POSITION], self.default_timeout, *args[_TIMEOUT_POSITION + 1 :])
         elif kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
+        started = time.monotonic()
+        kwargs["stream"] = True  # read the body here, against a deadline for the whole answer
         response = super().request(method, url, *args, **kwargs)
+        self._read_body(response, started)
         seen = RateLimit.from_headers(response.headers, response.status_code, response.url)
         with self._lock:
             self._last = seen

@@ -96,6 +96,8 @@ class Event(StrEnum):
     STATUS_PROPOSED = "status_proposed"
     CREDITS_EXHAUSTED = "credits_exhausted"
     """X refused for billing (402, usage cap): the account pauses reading or posting for a while."""
+    QUARANTINED = "quarantined"
+    """Records X sent that cannot be mentions (no id, no text...): kept for a human, the rest went on."""
     BUDGET_SPENT = "budget_spent"
     """``budget_per_24h_usd`` is spent on reads and posts: the account stops reading until money rolls off."""
 

@@ -112,9 +112,21 @@ class Me:
 
 
 @dataclass(frozen=True)
+class Quarantined:
+    """A record X sent that cannot be a mention (no id, no text...): kept with its raw JSON for a human."""
+
+    id: str
+    """The record's id when it had a usable one, else ''."""
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
 class MentionPage:
     """All mentions newer than a checkpoint, oldest first, plus what the platform said about its window."""
 
     mentions: tuple[Mention, ...]
     newest_id: str | None = None
     extras: dict[str, str] = field(default_factory=dict)
+    quarantined: tuple[Quarantined, ...] = ()
+    """Records that failed the checks at the adapter's edge; the rest of the page went on."""

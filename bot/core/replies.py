@@ -163,6 +163,34 @@ def clean_text(value: str) -> str:
     return " ".join(kept.split())
 
 
+_URL_IN_NOTE = re.compile(r"https?://\S+", re.IGNORECASE)
+_TAGS = re.compile(r"[@#\uff20\uff03]\S*")
+
+
+def note_problem(note: str) -> str | None:
+    """Why an incident note may not go into public replies, or None. Outside its URLs it may not hold an
+    @mention (a brand reply would tag strangers) or a #hashtag; a URL's ``#fragment`` is fine."""
+    rest = _URL_IN_NOTE.sub(" ", note)
+    if _TAGS.search(rest):
+        return "an @mention or #hashtag in a public note would tag people or trends: give a URL or plain words"
+    return None
+
+
+def safe_note(note: str) -> str:
+    """The note as it may be posted: clean, and any @mention or #hashtag outside its URLs dropped (a note
+    stored before the check, or typed into the database by hand)."""
+    urls: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        urls.append(match.group(0))
+        return f"\x00{len(urls) - 1}\x00"
+
+    held = _URL_IN_NOTE.sub(keep, clean_text(note))
+    held = _TAGS.sub("", held)
+    restored = re.sub("\x00(\\d+)\x00", lambda m: urls[int(m.group(1))], held)
+    return " ".join(restored.split())
+
+
 UNPOSTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
 """Control characters (Unicode category Cc) but the newline, and bidi controls: never posted."""
 
@@ -334,7 +362,7 @@ class ReplyComposer:
             "ref": reference_code(mention_id),
             "signature": clean_text(account.signature_for(file_lang)),
             "country": clean_text(account.country),
-            "note": clean_text(note),
+            "note": safe_note(note),
         }
         count = len(self.sources[name])
         start = _digest("variant", mention_id) % count

@@ -27,6 +27,7 @@ from bot.core.replies import (
     TemplateRenderError,
     clean_text,
     fits_in_post,
+    safe_note,
     weighted_length,
 )
 from bot.settings import Account
@@ -56,7 +57,7 @@ def compose_status(
     if name not in composer.sources:
         raise TemplateMissing(f"no status post template {name}")
     recent = set(recent_texts)
-    cleaned = clean_text(note)
+    cleaned = safe_note(note)
     fits = False
     for notes in [cleaned, ""] if cleaned else [""]:
         for variant in range(len(composer.sources[name])):

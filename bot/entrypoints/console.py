@@ -76,6 +76,7 @@ class ConsoleObserver:
             Event.STATUS_POSTED: f"status post {self.verb.replace('would post', 'would be posted')}",
             Event.STATUS_PROPOSED: "status post proposed for approval",
             Event.CREDITS_EXHAUSTED: "X refused for billing (credits used up or a usage cap): paused",
+            Event.QUARANTINED: f"{count} malformed records from X quarantined for a human",
             Event.BUDGET_SPENT: "the 24-hour budget is spent on reads and posts: reading paused",
         }
         click.echo(click.style(f"[{account.code}] {words[event]}", fg="magenta") + "\n")

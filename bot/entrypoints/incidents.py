@@ -41,8 +41,11 @@ def _move_incident(
 ) -> None:
     from bot.core.incident import InvalidTransition
     from bot.core.models import IncidentState
+    from bot.core.replies import note_problem
     from bot.service import move_incident
 
+    if note and (problem := note_problem(note)):
+        fail(f"--note {note!r}: {problem}")
     settings, store = _incident_store(config_path, db_path, code)
     try:
         move_incident(

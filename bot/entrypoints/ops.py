@@ -16,6 +16,7 @@ import click
 
 from bot import bootstrap
 from bot.adapters.store import Store, iso
+from bot.core import redact
 from bot.entrypoints.common import common_options, fail, load
 from bot.entrypoints.labels import ACTION_CHOICE, CATEGORY_CHOICE, human_default, record, write_corpus
 from bot.settings import HANDLE_RE, Account, Settings
@@ -103,7 +104,8 @@ def review_list(config_path: Path | None, db_path: Path | None, code: str | None
     only = account_or_fail(settings, code).code if code else None
     rows = store.queue(only)
     unanswered = store.unanswered(only)
-    if not rows and not unanswered:
+    kept = store.quarantined(only)
+    if not rows and not unanswered and not kept:
         click.echo("the queue is empty")
         return
     if rows:
@@ -118,6 +120,11 @@ def review_list(config_path: Path | None, db_path: Path | None, code: str | None
         for (account, category, status), n in unanswered.items():
             how = "covered by the status post" if status == "covered_by_status" else "expired, listed above"
             click.echo(f"  {account:4} {category or '-':8} {n:6}  {how}")
+    if kept:
+        click.echo("\nrecords from X that could not be mentions (quarantined; the rest of their page went on):")
+        for q in kept:
+            raw = " ".join(q["raw"].split())[:70]
+            click.echo(f"  {q['account']:4} {q['record_id'] or '-':20} {q['reason'][:40]:40} {raw}")
 
 
 @review.command("show")
@@ -129,8 +136,8 @@ def review_show(config_path: Path | None, db_path: Path | None, mention_id: str)
     row = open_store(settings, db_path).mention(mention_id)
     if row is None:
         fail(f"no mention {mention_id} in {db_path or settings.db_path}", status=1)
-    for key, value in row.items():
-        click.echo(f"{key:16} {value if value is not None else '-'}")
+    for key, value in row.items():  # scrubbed again: a row stored by an older version may hold a secret
+        click.echo(f"{key:16} {redact.scrub(str(value)) if value is not None else '-'}")
 
 
 @review.command("done")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -86,6 +87,9 @@ WINDOW_MARGIN = 500
 """Mentions: the intake reads again before this many can arrive, of the 800 X keeps. Fewer, larger reads
 waste fewer partial pages of X's 300 reads per 15 minutes; the rest of the window is the margin for a rate
 that grows between two reads."""
+STOP_GRACE_S = 6.0
+"""After a stop signal, how long the lanes may take to finish what is in hand: the process exits well within
+Docker's 10 s even when an X call hangs (its lane is a daemon thread, abandoned)."""
 OUTBOX_IDLE_S = 5.0
 """How long the outbox lane waits when nothing could be posted (nothing fresh waits, or the budget is spent)."""
 
@@ -179,9 +183,20 @@ class Lanes:
         ]
         for thread in threads:
             thread.start()
-        while any(t.is_alive() for t in threads):
+        while any(t.is_alive() for t in threads) and not self.stop.is_set():
             for thread in threads:
                 thread.join(timeout=0.2)
+        deadline = time.monotonic() + STOP_GRACE_S  # a lane in an X call that hangs is not waited for
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            for thread in threads:
+                thread.join(timeout=0.1)
+        left = [t.name for t in threads if t.is_alive()]
+        if left:
+            log.warning(
+                "stopping without waiting for %s: an X call in flight is abandoned (a post it may have made is "
+                "reconciled at the next start)",
+                ", ".join(left),
+            )
 
 
 def run_loop(app: App, interval_s: float, stop: threading.Event, once: bool = False) -> int:

@@ -156,13 +156,19 @@ class Intake:
             result.lost = int(page.extras.get("estimated_lost", "0") or 0)
             self.observer.noted(account, Event.WINDOW_OVERRUN, result.lost)
         newest = checkpoint
+        heard: list[tuple[Mention, Decision, str]] = []
+        kept = 0
         # One commit per page instead of one per mention: the decisions and the checkpoint land together or
-        # not at all (then the page is fetched again). Nothing is posted here.
+        # not at all (then the page is fetched again). Nothing is posted here. Observers (metrics, the spike
+        # detector, alerts) hear only what was committed, so a page retried after a failed commit is not
+        # counted twice.
         with self.store.transaction():
+            for record in page.quarantined:
+                kept += self.store.quarantine(account.code, record, self.clock.now())
             for mention in page.mentions:
                 if self.stopping():
                     break
-                if self.handle(account, me, mention) is not None:
+                if self.handle(account, me, mention, heard.append) is not None:
                     result.recorded += 1
                 if checkpoint is None or _newer(mention.id, checkpoint):
                     result.new += 1
@@ -170,6 +176,10 @@ class Intake:
                     newest = mention.id
             if newest and newest != checkpoint:
                 self.store.set_checkpoint(account.code, newest, self.clock.now())
+        for mention, decision, status in heard:
+            self.observer.decided(account, mention, decision, status)
+        if kept:
+            self.observer.noted(account, Event.QUARANTINED, kept)
         if result.full:
             self._busy.add(account.code)
         else:
@@ -194,8 +204,15 @@ class Intake:
             asks_to_stop=self.opt_out is not None and self.opt_out.asks_to_stop(mention.text),
         )
 
-    def handle(self, account: Account, me: Me, mention: Mention) -> Decision | None:
-        """Decide about one mention and record it. Never raises for a bad mention; returns None if seen before."""
+    def handle(
+        self,
+        account: Account,
+        me: Me,
+        mention: Mention,
+        tell: Callable[[tuple[Mention, Decision, str]], None] | None = None,
+    ) -> Decision | None:
+        """Decide about one mention and record it. Never raises for a bad mention; returns None if seen before.
+        The observers hear of it at once, or through ``tell`` once the caller's transaction is committed."""
         if self.store.has_mention(mention.id):
             return None
         try:
@@ -210,7 +227,10 @@ class Intake:
             self.store.add_opt_out(account.code, mention.author_id, self.clock.now())
         status = initial_status(account, decision)
         self.store.record_decision(mention, decision, status, self.clock.now())
-        self.observer.decided(account, mention, decision, status.value)
+        if tell is not None:
+            tell((mention, decision, status.value))
+        else:
+            self.observer.decided(account, mention, decision, status.value)
         return decision
 
     def adopt_own_replies(self, account: Account) -> bool:

@@ -50,9 +50,10 @@ class LogObserver:
             Event.STATUS_POSTED: "status post made (%d)",
             Event.STATUS_PROPOSED: "status post proposed for approval (%d): replybot incident status-posts",
             Event.CREDITS_EXHAUSTED: "X refused for billing (%d): paused; top up the account's credits",
+            Event.QUARANTINED: "%d records from X could not be mentions: quarantined (replybot review list)",
             Event.BUDGET_SPENT: "budget_per_24h_usd spent on reads and posts (%d): reading paused; raise it or wait",
         }
-        loud = (Event.WINDOW_OVERRUN, Event.EXPIRED, Event.CREDITS_EXHAUSTED, Event.BUDGET_SPENT)
+        loud = (Event.WINDOW_OVERRUN, Event.EXPIRED, Event.CREDITS_EXHAUSTED, Event.BUDGET_SPENT, Event.QUARANTINED)
         level = logging.WARNING if event in loud else logging.INFO
         log.log(level, messages[event], count, extra={"account": account.code})
 
