@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from bot.logs import setup_logging
 from bot.settings import Engine, Settings
 
 log = logging.getLogger("bot.cli")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -198,25 +200,6 @@ def classify(config_path: Path | None, db_path: Path | None, text: str, lang: st
     )
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(line number, row or None, error or None) for every non-blank line."""
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid JSON: {exc.msg}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, "expected a JSON object"
-            elif not isinstance(row.get("text"), str) or row.get("id") in (None, ""):
-                yield number, None, "expected at least string fields 'id' and 'text'"
-            else:
-                yield number, row, None
-
-
 @main.command()
 @common_options
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -232,6 +215,7 @@ def simulate(
     the live database's incident states (read only) unless --incident says otherwise. A line that cannot be run
     prints {"line": N, "error": ...} and makes the exit status 1.
     """
+    from bot.entrypoints.jsonl import read_jsonl
     from bot.entrypoints.simulate import simulate_rows
 
     settings = load(config_path, db_path)
@@ -242,7 +226,8 @@ def simulate(
     failed = 0
     for out in simulate_rows(settings, rows, incident, account_code, live_db=None if incident else settings.db_path):
         failed += "error" in out
-        click.echo(json.dumps(out, ensure_ascii=False))
+        line = json.dumps(out, ensure_ascii=False)
+        click.echo(line if not LONE_SURROGATE.search(line) else json.dumps(out))  # never a crash on output
     if failed:
         click.echo(f"{failed} line(s) could not be simulated", err=True)
         sys.exit(1)
@@ -280,6 +265,7 @@ def evaluate_cmd(
 ) -> None:
     """Compare the pipeline's decisions with labelled mentions (fields action, category): per language and overall."""
     from bot.core.metrics import Row, evaluate
+    from bot.entrypoints.jsonl import read_jsonl
     from bot.entrypoints.simulate import simulate_rows
 
     settings = load(config_path, None)

@@ -180,3 +180,10 @@ def test_a_stop_signal_exits_0_within_10_seconds_even_while_x_hangs(signum: int,
         finally:
             proc.kill()
     assert proc.returncode == 0 and took < 10, took
+
+
+def test_run_once_exits_1_when_its_poll_failed(tmp_path: Path) -> None:
+    with FakeX(limits="none", faults="503=1.0") as fx:
+        env = {**bot_env(fx.url), "REPLYBOT_LOG_LEVEL": "INFO"}
+        done = run_bot(["run", "--once", "--db", str(tmp_path / "f.db")], env, tmp_path)
+    assert done.returncode == 1 and "a poll failed" in done.stdout + done.stderr

@@ -77,6 +77,7 @@ class Classifier:
 
     def classify(self, text: str, lang: str | None = None) -> Verdict:
         """The verdict for one post. Any input is accepted; an internal error yields ``ignore``/``error``."""
+        lang = lang if isinstance(lang, str) else None  # a lang that is not a string is unknown: detect it
         try:
             return self._classify(text if isinstance(text, str) else str(text), lang)
         except Exception:  # a bad post must never stop the bot
@@ -86,6 +87,7 @@ class Classifier:
     def analyse(self, text: str, lang: str | None = None) -> tuple[Verdict, frozenset[str]]:
         """The verdict and every lexicon tag found (``signal:fail``, ``area:login``): the learned model's input."""
         text = text if isinstance(text, str) else str(text)
+        lang = lang if isinstance(lang, str) else None
         try:
             folded = prepare(text, self._fold)
             found = self.hits(folded)

@@ -54,6 +54,11 @@ def common_options(func: F) -> F:
             fail(f"lexicon error: {exc}")
         except TemplateMissing as exc:
             fail(f"templates: {exc}; set [bot] templates_dir to the folder that holds them (docs/TEMPLATES.md)")
+        except sqlite3.OperationalError as exc:
+            where = kwargs.get("db_path") or "the configured database"
+            if "locked" in str(exc):
+                fail(f"database {where} is busy (another process holds a write lock): nothing was changed; try again")
+            fail(f"database {where}: {exc}; is it a replybot SQLite database? (--db or [bot] database)")
         except sqlite3.DatabaseError as exc:
             where = kwargs.get("db_path") or "the configured database"
             fail(f"database {where}: {exc}; is it a replybot SQLite database? (--db or [bot] database)")

@@ -57,7 +57,9 @@ def update_gauges(app: App, account: Account, ok: bool) -> None:
         log.exception("could not update gauges", extra={"account": account.code})
 
 
-def _poll_once(app: App, active: list[Account]) -> None:
+def _poll_once(app: App, active: list[Account]) -> bool:
+    """One poll of every account; False when any of them failed (``run --once`` then exits 1)."""
+    all_ok = True
     for account in list(active):
         ok = False
         try:
@@ -73,6 +75,8 @@ def _poll_once(app: App, active: list[Account]) -> None:
         except Exception:
             log.exception("poll failed unexpectedly, will retry next interval", extra={"account": account.code})
         update_gauges(app, account, ok)
+        all_ok = all_ok and ok
+    return all_ok
 
 
 def _stopped(app: App, active: list[Account], account: Account, exc: AccountStopped) -> None:
@@ -200,16 +204,21 @@ class Lanes:
 
 
 def run_loop(app: App, interval_s: float, stop: threading.Event, once: bool = False) -> int:
-    """Run until stopped (or once). Returns the process exit status (0, or 1 when every account had to stop)."""
+    """Run until stopped (or once). Returns the process exit status: 0, or 1 when every account had to stop or
+    (``once``) a poll failed."""
     log.info("polling %s every %ss", ",".join(a.code for a in app.accounts) or "no accounts", interval_s)
+    failed = False
     if once:
         active = list(app.accounts)
-        _poll_once(app, active)
+        failed = not _poll_once(app, active)
     else:
         lanes = Lanes(app, interval_s, stop)
         lanes.run()
         active = lanes.active
     if not active and app.accounts:
         log.error("every account stopped")
+        return 1
+    if failed:
+        log.error("a poll failed: nothing is lost, the next run reads from the same checkpoint")
         return 1
     return 0

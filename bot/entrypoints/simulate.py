@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.adapters.clock import ManualClock
 from bot.adapters.mock import MockPlatform
-from bot.adapters.store import Store
+from bot.adapters.store import LONE_SURROGATES, Store
 from bot.bootstrap import build
 from bot.core.models import IncidentState, Mention
 from bot.settings import HANDLE_RE, Account, Settings
@@ -34,13 +34,20 @@ class QuietObserver:
 
 
 def _created_at(value: Any) -> datetime | None:
+    """The row's time; None (judged now) when missing, unreadable or before X existed (year 0001)."""
     if not isinstance(value, str) or not value:
         return None
     try:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
+        return None
+    if ts.year < 2006:
         return None
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _clean(value: str) -> str:
+    return LONE_SURROGATES.sub("\ufffd", value)
 
 
 def _account(settings: Settings, row: dict[str, Any], fallback: str | None, warned: set[str]) -> Account:
@@ -63,18 +70,18 @@ def _account(settings: Settings, row: dict[str, Any], fallback: str | None, warn
 
 
 def _mention(row: dict[str, Any], number: int, account: Account) -> Mention:
-    author = row.get("author") if isinstance(row.get("author"), str) else None
+    author = _clean(row["author"]) if isinstance(row.get("author"), str) else None
     handle = author.lstrip("@") if author and HANDLE_RE.match(author.lstrip("@")) else "customer"
-    lang = row.get("lang") if isinstance(row.get("lang"), str) else None
+    lang = _clean(row["lang"]) if isinstance(row.get("lang"), str) else None
     conversation = row.get("conversation_id")
     return Mention(
-        id=str(row["id"]),
-        text=row["text"],
+        id=_clean(str(row["id"])),
+        text=_clean(row["text"]),
         author_id=f"sim-author-{author}" if author else f"sim-line-{number}",
         author_handle=handle,
         account=account.code,
         created_at=_created_at(row.get("created_at")),
-        conversation_id=str(conversation) if conversation not in (None, "") else None,
+        conversation_id=_clean(str(conversation)) if conversation not in (None, "") else None,
         lang=lang or None,
     )
 
@@ -128,7 +135,7 @@ def simulate_rows(
             service.send_pending(account)
             stored = app.store.mention(mention.id) or {}
             yield {
-                "id": row["id"],
+                "id": mention.id,
                 "action": decision.action.value,
                 "category": decision.verdict.category.value if decision.verdict.category else None,
                 "lang": decision.verdict.lang,

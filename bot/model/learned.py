@@ -70,6 +70,7 @@ class LearnedClassifier:
 
     def classify(self, text: str, lang: str | None = None, point: OperatingPoint | None = None) -> Verdict:
         """The verdict for one post at ``point`` (the account's operating point; the default one if None)."""
+        lang = lang if isinstance(lang, str) else None  # unknown: detected from the text
         try:
             probs, category, verdict, tags = self.read(text if isinstance(text, str) else str(text), lang)
             return combine(probs, category, verdict, tags, point or self.point)
