@@ -1,11 +1,15 @@
 # replybot: slim, non-root, database on a volume, configuration from env and a mounted config.
-FROM python:3.11-slim AS build
+# The base image is pinned by digest: a rebuild gets the same bytes, not whatever the tag points at that day.
+# To move to a newer patch release: `docker buildx imagetools inspect python:3.11-slim`, take the index digest,
+# replace it in ARG PYTHON_IMAGE below (both stages use it), build, check `replybot demo` runs, commit that alone.
+ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 RUN pip install --no-cache-dir --prefix=/install .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     REPLYBOT_CONFIG=/app/config/replybot.toml \
