@@ -449,6 +449,7 @@ def _register() -> None:
     from bot.entrypoints.learn_cli import train
     from bot.entrypoints.ops import export, review, stats
     from bot.entrypoints.privacy import purge
+    from bot.entrypoints.web import web
 
     main.add_command(incident)
     main.add_command(review)
@@ -457,6 +458,7 @@ def _register() -> None:
     main.add_command(train)
     main.add_command(purge)
     main.add_command(doctor)
+    main.add_command(web)
 
 
 _register()

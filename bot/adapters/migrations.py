@@ -179,6 +179,23 @@ def _m008_quarantine(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m009_audit(db: sqlite_utils.Database) -> None:
+    """Who did what in the web console, and when (shown there and exported)."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            who TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_review_queue,
@@ -188,6 +205,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m006_spend,
     _m007_unknown_outcomes,
     _m008_quarantine,
+    _m009_audit,
 ]
 
 

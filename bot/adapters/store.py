@@ -258,6 +258,26 @@ class Store:
         return row is not None
 
     @_serialized
+    def decisions_since(self, account: str, since: datetime) -> dict[str, int]:
+        """action -> mentions decided since ``since`` (the console's last hour)."""
+        rows = self.db.execute(
+            "SELECT action, COUNT(*) FROM mentions WHERE account = ? AND seen_at >= ? GROUP BY action",
+            [account, iso(since)],
+        ).fetchall()
+        return {a: int(n) for a, n in rows}
+
+    @_serialized
+    def audit(self, who: str, action: str, target: str, now: datetime, detail: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO audit (at, who, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            [iso(now), who, action, target, redact.scrub(detail)],
+        )
+
+    @_serialized
+    def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit]))
+
+    @_serialized
     def quarantine(self, account: str, record: Quarantined, now: datetime) -> bool:
         """Keep a record that cannot be a mention; False when it was kept before (a re-read)."""
         cursor = self.db.execute(
