@@ -122,3 +122,35 @@ def test_the_console_refuses_to_start_without_a_token(tmp_path: object) -> None:
     cmd = [sys.executable, "-m", "bot", "web", "--config", str(CONFIG), "--db", "/nonexistent/x.db"]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**fake_env(), "PATH": ""}, timeout=60)
     assert done.returncode == 2 and "REPLYBOT_WEB_TOKEN" in done.stderr
+
+
+def test_a_reply_is_found_by_the_reference_code_a_customer_quotes(
+    console: tuple[TestClient, App, MockPlatform],
+) -> None:
+    from bot.core.replies import reference_code
+
+    client, app, ph = console
+    mention = ph.add_mention("aplikasinya error terus, gabisa login dari tadi pagi", "rina")
+    app.service.poll(app.settings.account("ID"))
+    code = reference_code(mention.id)
+    login(client)
+    found = client.get(f"/replies?q={code}").text
+    assert code in found and "@rina" in found
+    assert "no reply matches" in client.get("/replies?q=ZZZZZ9").text
+    assert "no reply matches" in client.get("/replies?q=%25").text  # a % is a character, not a wildcard
+
+
+def test_the_audit_trail_is_exported(console: tuple[TestClient, App, MockPlatform], tmp_path: object) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from conftest import CONFIG, fake_env
+
+    client, app, _ = console
+    login(client, "Budi")
+    db = app.settings.db_path
+    cmd = [sys.executable, "-m", "bot", "export", "--audit", "--config", str(CONFIG), "--db", str(db)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**fake_env(), "PATH": ""}, timeout=60)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0 and rows[-1]["who"] == "Budi" and rows[-1]["action"] == "login"

@@ -71,6 +71,11 @@ def _serialized(method: F) -> F:
     return locked  # type: ignore[return-value]
 
 
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern: its own % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Store:
     """The bot's memory. One per process, shared by the runner's lanes: every method and every transaction
     holds one lock, so the intake's page of decisions and the outbox's claim never interleave on the one
@@ -272,6 +277,14 @@ class Store:
             "INSERT INTO audit (at, who, action, target, detail) VALUES (?, ?, ?, ?, ?)",
             [iso(now), who, action, target, redact.scrub(detail)],
         )
+
+    @_serialized
+    def replies_posted(self, search: str = "", limit: int = 200) -> list[dict[str, Any]]:
+        """The accounts' latest posts, newest first; ``search`` (a reference code a customer quotes, or any
+        words) matches their text."""
+        clause, args = ("WHERE text LIKE ? ESCAPE '\\'", [f"%{_like(search)}%"]) if search else ("", [])
+        return list(self.db.query(f"SELECT * FROM posts {clause} ORDER BY posted_at DESC, rowid DESC LIMIT ?",
+                                  [*args, limit]))  # fmt: skip
 
     @_serialized
     def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:

@@ -40,6 +40,9 @@ EXPORT_FIELDS = (
 )
 
 
+AUDIT_FIELDS = ("at", "who", "action", "target", "detail")
+
+
 def parse_since(value: str | None, now: datetime) -> datetime | None:
     """``30m``, ``24h``, ``7d`` or an ISO date/time; None means everything."""
     if not value:
@@ -380,11 +383,19 @@ def stats(config_path: Path | None, db_path: Path | None, since: str | None, as_
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
 @click.option("--since", help="Window: 30m, 24h, 7d or an ISO date (default: everything).")
 @click.option("--labelled", is_flag=True, help="The labels from the review queue instead, as training-corpus JSONL.")
+@click.option("--audit", is_flag=True, help="The web console's audit trail instead: who did what, when.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout.")
 def export(
-    config_path: Path | None, db_path: Path | None, fmt: str, since: str | None, labelled: bool, out_path: Path | None
+    config_path: Path | None,
+    db_path: Path | None,
+    fmt: str,
+    since: str | None,
+    labelled: bool,
+    audit: bool,
+    out_path: Path | None,
 ) -> None:
-    """Every handled mention with its decision and reply, or (--labelled) every human label since --since."""
+    """Every handled mention with its decision and reply, or (--labelled) every human label, or (--audit) the
+    console's audit trail, since --since."""
     settings = load(config_path, db_path)
     store = open_store(settings, db_path)
     start = parse_since(since, datetime.now(UTC))
@@ -392,6 +403,16 @@ def export(
         out_path.open("w", encoding="utf-8", newline="") if out_path else contextlib.nullcontext(sys.stdout)
     )
     with target as out:
+        if audit:
+            entries = [r for r in reversed(store.audit_log(10**9)) if start is None or r["at"] >= iso(start)]
+            if fmt == "csv":
+                writer = csv.DictWriter(out, fieldnames=AUDIT_FIELDS, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(entries)
+            else:
+                for r in entries:
+                    out.write(json.dumps({k: r.get(k) for k in AUDIT_FIELDS}, ensure_ascii=False) + "\n")
+            return
         if labelled:
             n = write_corpus(store.labels(start), settings, out)
             if out_path:

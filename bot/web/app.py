@@ -143,6 +143,10 @@ def create_app(settings: Settings, store: Store, send: Sender, auth: Auth, *, ht
     def audit(request: Request) -> Response:
         return page(request, "audit.html", rows=store.audit_log())
 
+    def replies(request: Request) -> Response:
+        search = " ".join(request.query_params.get("q", "").split())[:60]
+        return page(request, "replies.html", rows=store.replies_posted(search), search=search)
+
     routes = [
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST", "GET"]),
@@ -152,6 +156,7 @@ def create_app(settings: Settings, store: Store, send: Sender, auth: Auth, *, ht
         Route("/queue/{mention_id:str}/done", login_required(done), methods=["POST"]),
         Route("/incident/{code:str}", login_required(incident), methods=["POST"]),
         Route("/audit", login_required(audit)),
+        Route("/replies", login_required(replies)),
     ]
     secret = os.environ.get("REPLYBOT_WEB_SECRET") or secrets.token_urlsafe(32)
     middleware = [
