@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -15,12 +14,12 @@ from typing import Any
 
 import click
 
+from bot.core.normalize import LONE_SURROGATES
 from bot.entrypoints.common import common_options, fail, load
 from bot.logs import setup_logging
 from bot.settings import Engine, Settings
 
 log = logging.getLogger("bot.cli")
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -227,7 +226,7 @@ def simulate(
     for out in simulate_rows(settings, rows, incident, account_code, live_db=None if incident else settings.db_path):
         failed += "error" in out
         line = json.dumps(out, ensure_ascii=False)
-        click.echo(line if not LONE_SURROGATE.search(line) else json.dumps(out))  # never a crash on output
+        click.echo(line if not LONE_SURROGATES.search(line) else json.dumps(out))  # never a crash on output
     if failed:
         click.echo(f"{failed} line(s) could not be simulated", err=True)
         sys.exit(1)

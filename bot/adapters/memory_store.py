@@ -24,6 +24,13 @@ def _key(mention_id: str) -> tuple[int, str]:
     return (len(mention_id), mention_id)
 
 
+def _erase(row: dict[str, Any], now: datetime) -> None:
+    """What a mention said and who wrote it, gone; its id, decision and status stay (as Store.erase)."""
+    row.update(
+        text="", author_handle="", reply_text=None, manual_text=None, review_note=None, erased_at=now.isoformat()
+    )
+
+
 class MemoryStore:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
@@ -190,7 +197,7 @@ class MemoryStore:
         row = self.rows.get(mention_id)
         if row is None or row.get("erased_at"):
             return False
-        row.update(text="", author_handle="", reply_text=None, manual_text=None, erased_at=now.isoformat())
+        _erase(row, now)
         for post in self.posts:
             if post["in_reply_to"] == mention_id:
                 post["text"] = ""
@@ -204,8 +211,7 @@ class MemoryStore:
             if r["seen_at"] < cut and r["status"] != Status.CLAIMED and not r.get("erased_at")
         ]
         for mention_id in old:
-            row = self.rows[mention_id]
-            row.update(text="", author_handle="", reply_text=None, manual_text=None, erased_at=now.isoformat())
+            _erase(self.rows[mention_id], now)
         posts = [p for p in self.posts if p["posted_at"] < before and p["text"]]
         for post in posts:
             post["text"] = ""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -35,10 +34,10 @@ from bot.core import redact
 from bot.core.incident import Incident
 from bot.core.lifecycle import POSTED, UNANSWERED, Handled, InvalidStatusTransition, Status, predecessors
 from bot.core.models import Decision, IncidentState, Mention, Posted, Quarantined
+from bot.core.normalize import mend_surrogates
 
 log = logging.getLogger(__name__)
 
-LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 """A str holds these only from broken input (escaped in JSON); SQLite cannot store them as UTF-8."""
 
 OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
@@ -157,7 +156,7 @@ class Store:
             "created_at": iso(mention.created_at),
             "lang": decision.verdict.lang,
             "tweet_lang": mention.lang,
-            "text": LONE_SURROGATES.sub("\ufffd", mention.text),
+            "text": mend_surrogates(mention.text),
             "action": decision.action.value,
             "category": decision.verdict.category.value if decision.verdict.category else None,
             "reason": decision.reason,

@@ -17,10 +17,10 @@ from typing import Any
 
 from bot.core.ids import snowflake_time
 from bot.core.models import Mention, Quarantined
+from bot.core.normalize import mend_surrogates
+from bot.settings import HANDLE_RE
 
 DIGITS = re.compile(r"[0-9]{1,19}")
-HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
-LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 RAW_LIMIT = 10_000
 """Characters of a quarantined record's JSON kept for a human."""
 
@@ -38,19 +38,19 @@ def loads(text: str) -> Any:
     return json.loads(text, parse_float=FloatId)
 
 
-def _clean(value: str) -> str:
-    return LONE_SURROGATE.sub("\ufffd", value)
+def _is_id(value: Any) -> bool:
+    """A string (or an exact integer) of digits; never a float, which was rounded before it reached us."""
+    return isinstance(value, str | int) and not isinstance(value, bool | float) and bool(DIGITS.fullmatch(str(value)))
 
 
 def _id(value: Any, field: str, required: bool = False) -> str | None:
     if value is None and not required:
         return None
-    if isinstance(value, bool | float) or not isinstance(value, str | int):
-        raise BadRecord(f"{field} is not a string of digits: {type(value).__name__}")
-    text = str(value)
-    if not DIGITS.fullmatch(text):
-        raise BadRecord(f"{field} is not a string of digits: {text[:40]!r}")
-    return text
+    if not _is_id(value):
+        plain = isinstance(value, str | int) and not isinstance(value, bool | float)
+        shown = repr(str(value)[:40]) if plain else type(value).__name__
+        raise BadRecord(f"{field} is not a string of digits: {shown}")
+    return str(value)
 
 
 def _created(value: Any, tweet_id: str) -> datetime | None:
@@ -73,7 +73,7 @@ def _refs(value: Any) -> tuple[tuple[str, str], ...]:
         if isinstance(ref, dict) and isinstance(ref.get("type"), str):
             rid = _id(ref.get("id"), "referenced_tweets.id")
             if rid:
-                out.append((_clean(ref["type"]), rid))
+                out.append((mend_surrogates(ref["type"]), rid))
     return tuple(out)
 
 
@@ -84,8 +84,7 @@ def users_of(includes: Any) -> dict[str, str]:
         if not isinstance(user, dict):
             continue
         uid, name = user.get("id"), user.get("username")
-        valid_id = isinstance(uid, str | int) and not isinstance(uid, bool | float) and DIGITS.fullmatch(str(uid))
-        if valid_id and isinstance(name, str) and HANDLE.fullmatch(name):
+        if _is_id(uid) and isinstance(name, str) and HANDLE_RE.match(name):
             users[str(uid)] = name
     return users
 
@@ -100,7 +99,7 @@ def mention_of(raw: Any, users: dict[str, str], account: str, typed: Any) -> Men
     text = raw.get("text")
     if not isinstance(text, str):
         raise BadRecord("no text" if text is None else f"text is not a string: {type(text).__name__}")
-    text = _clean(text)
+    text = mend_surrogates(text)
     author_id = _id(raw.get("author_id"), "author_id") or ""
     lang = raw.get("lang")
     return Mention(
@@ -111,7 +110,7 @@ def mention_of(raw: Any, users: dict[str, str], account: str, typed: Any) -> Men
         account=account,
         created_at=_created(raw.get("created_at"), tweet_id),
         conversation_id=_id(raw.get("conversation_id"), "conversation_id"),
-        lang=_clean(lang) if isinstance(lang, str) and len(lang) <= 16 else None,
+        lang=mend_surrogates(lang) if isinstance(lang, str) and len(lang) <= 16 else None,
         in_reply_to_user_id=_id(raw.get("in_reply_to_user_id"), "in_reply_to_user_id"),
         referenced=_refs(raw.get("referenced_tweets")),
         typed_handle=typed(text, raw.get("display_text_range")),
@@ -120,7 +119,7 @@ def mention_of(raw: Any, users: dict[str, str], account: str, typed: Any) -> Men
 
 def quarantined(raw: Any, reason: str) -> Quarantined:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    usable = isinstance(rid, str | int) and not isinstance(rid, bool | float) and DIGITS.fullmatch(str(rid))
+    usable = _is_id(rid)
     try:
         text = json.dumps(raw, ensure_ascii=True, default=str)
     except (TypeError, ValueError):

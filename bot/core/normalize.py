@@ -45,6 +45,14 @@ _TRANSLATE = str.maketrans(
     }
 )
 
+LONE_SURROGATES = re.compile("[\ud800-\udfff]")
+"""Half a UTF-16 pair: valid in a Python string, not in UTF-8 (SQLite, stdout and X refuse it)."""
+
+
+def mend_surrogates(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, so it can be stored, printed and posted."""
+    return LONE_SURROGATES.sub("\ufffd", text)
+
 
 def handles(text: str) -> list[str]:
     """The @handles in ``text``, lower-cased (used for regulator and brand look-ups)."""

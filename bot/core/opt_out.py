@@ -17,8 +17,6 @@ from bot.core.normalize import prepare
 
 log = logging.getLogger(__name__)
 
-KINDS = ("whole", "anywhere")
-
 
 class OptOutReader:
     """Reads a post for a request to stop replying. Pure after construction; never raises."""

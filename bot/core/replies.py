@@ -26,6 +26,9 @@ from twitter_text.extract_urls import extract_urls_with_indices
 
 from bot.core.login_problem import LoginProblem, LoginReader
 from bot.core.models import Action, Category, IncidentState
+from bot.core.refs import REF_ALPHABET as REF_ALPHABET
+from bot.core.refs import REF_LENGTH as REF_LENGTH
+from bot.core.refs import reference_code as reference_code
 from bot.core.similarity import OtherAccounts
 from bot.settings import Account
 
@@ -42,8 +45,6 @@ OPT_OUT = "opt-out"
 SUFFIX = ".j2"
 SEPARATOR_RE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")  # used with fullmatch
-REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no I, L, O, U, 0, 1: easy to read out on the phone
-REF_LENGTH = 6
 LANGUAGE_ALIASES = {"in": "id", "fil": "tl", "zsm": "ms", "zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh"}
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 WORST_CASE_HANDLE = "W" * 15
@@ -139,15 +140,6 @@ def fits_in_post(text: str) -> bool:
 
 def _digest(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
-
-
-def reference_code(mention_id: str) -> str:
-    """Six readable characters derived from the mention id, e.g. ``A7K2QX``; staff search for it."""
-    n, out = _digest("ref", mention_id), []
-    for _ in range(REF_LENGTH):
-        n, i = divmod(n, len(REF_ALPHABET))
-        out.append(REF_ALPHABET[i])
-    return "".join(out)
 
 
 def safe_handle(handle: str) -> str:

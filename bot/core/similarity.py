@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.core.refs import REF_PATTERN
+
 NEAR = 0.5
 """Light edits of one wording (a word swapped, a sentence added) score above this; two wordings written apart
 in the same register score well below it (see tests/test_similarity.py for both)."""
@@ -19,13 +21,12 @@ SHINGLE = 5
 
 _HANDLE = re.compile(r"@\w{1,15}")
 _URL = re.compile(r"https?://\S+|\b\S+\.(?:com|co|id|sg|my|ph|th|vn)/\S*", re.IGNORECASE)
-_REF = re.compile(r"\b[A-HJKMNP-Z2-9]{6}\b")
 _NOISE = re.compile(r"[\W\d_]+", re.UNICODE)
 
 
 def gist(text: str) -> str:
     """The words of a post that say something: no handles, links, reference codes, digits or punctuation."""
-    text = _REF.sub(" ", _URL.sub(" ", _HANDLE.sub(" ", text)))
+    text = REF_PATTERN.sub(" ", _URL.sub(" ", _HANDLE.sub(" ", text)))
     return " ".join(_NOISE.sub(" ", text.lower()).split())
 
 

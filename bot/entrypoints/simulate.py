@@ -11,9 +11,10 @@ from typing import Any
 
 from bot.adapters.clock import ManualClock
 from bot.adapters.mock import MockPlatform
-from bot.adapters.store import LONE_SURROGATES, Store
+from bot.adapters.store import Store
 from bot.bootstrap import build
 from bot.core.models import IncidentState, Mention
+from bot.core.normalize import mend_surrogates
 from bot.settings import HANDLE_RE, Account, Settings
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,6 @@ def _created_at(value: Any) -> datetime | None:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _clean(value: str) -> str:
-    return LONE_SURROGATES.sub("\ufffd", value)
-
-
 def _account(settings: Settings, row: dict[str, Any], fallback: str | None, warned: set[str]) -> Account:
     handle = row.get("handle")
     chosen = settings.account(fallback) if fallback else settings.accounts[0]
@@ -70,18 +67,18 @@ def _account(settings: Settings, row: dict[str, Any], fallback: str | None, warn
 
 
 def _mention(row: dict[str, Any], number: int, account: Account) -> Mention:
-    author = _clean(row["author"]) if isinstance(row.get("author"), str) else None
+    author = mend_surrogates(row["author"]) if isinstance(row.get("author"), str) else None
     handle = author.lstrip("@") if author and HANDLE_RE.match(author.lstrip("@")) else "customer"
-    lang = _clean(row["lang"]) if isinstance(row.get("lang"), str) else None
+    lang = mend_surrogates(row["lang"]) if isinstance(row.get("lang"), str) else None
     conversation = row.get("conversation_id")
     return Mention(
-        id=_clean(str(row["id"])),
-        text=_clean(row["text"]),
+        id=mend_surrogates(str(row["id"])),
+        text=mend_surrogates(row["text"]),
         author_id=f"sim-author-{author}" if author else f"sim-line-{number}",
         author_handle=handle,
         account=account.code,
         created_at=_created_at(row.get("created_at")),
-        conversation_id=_clean(str(conversation)) if conversation not in (None, "") else None,
+        conversation_id=mend_surrogates(str(conversation)) if conversation not in (None, "") else None,
         lang=lang or None,
     )
 
