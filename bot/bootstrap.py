@@ -19,6 +19,7 @@ from bot.adapters.store import Store
 from bot.adapters.webhook import SlackWebhook
 from bot.core import redact
 from bot.core.classifier import Classifier
+from bot.core.lexicon import Lexicon, load_lexicon
 from bot.core.login_problem import LoginReader
 from bot.core.models import IncidentState
 from bot.core.opt_out import OptOutReader
@@ -116,9 +117,10 @@ def x_platforms(
     }
 
 
-def make_classifier(settings: Settings) -> TextClassifier:
-    """The engine ``[model] engine`` names: the learned model (with the lexicon as guardrail) or the lexicon."""
-    lexicon = Classifier.load(settings.lexicon_dir)
+def make_classifier(settings: Settings, words: Lexicon | None = None) -> TextClassifier:
+    """The engine ``[model] engine`` names: the learned model (with the lexicon as guardrail) or the lexicon.
+    ``words``: the lexicon files already read (else they are read here)."""
+    lexicon = Classifier(words or load_lexicon(settings.lexicon_dir))
     if settings.model.engine is Engine.LEXICON:
         return LexiconEngine(lexicon)
     return LearnedClassifier(lexicon, _model_at(settings.model.path), settings.model.point)
@@ -187,9 +189,10 @@ def build(
             clock=clock,
         )
     heard = watched.observer if watched else base
-    composer = ReplyComposer(settings.templates_dir, LoginReader.load(settings.lexicon_dir))
-    engine = classifier or make_classifier(settings)
-    intake = Intake(settings, store, engine, chosen, heard, clock, should_stop, OptOutReader.load(settings.lexicon_dir))
+    words = load_lexicon(settings.lexicon_dir)  # once: the classifier and the two wording readers share it
+    composer = ReplyComposer(settings.templates_dir, LoginReader(words))
+    engine = classifier or make_classifier(settings, words)
+    intake = Intake(settings, store, engine, chosen, heard, clock, should_stop, OptOutReader(words))
     announcer = Announcer(settings, store, composer, chosen, heard, clock)
     outbox = Outbox(settings, store, composer, chosen, heard, clock, announcer, should_stop, incident_override)
     service = Service(intake, outbox, heard)

@@ -88,9 +88,9 @@ class Intake:
     observer: Observer
     clock: Clock
     should_stop: Callable[[], bool] | None = None
+    """True when the process is stopping (None: never): the page in hand is cut short, its rest re-read."""
     opt_out: OptOutReader | None = None
     """Reads a mention for "stop replying" in the seven languages; None: nobody can opt out (tests only)."""
-    """True when the process is stopping (None: never): the page in hand is cut short, its rest re-read."""
     _me: dict[str, Me] = field(default_factory=dict)
     _adopted: set[str] = field(default_factory=set)
     billing: BillingPause = field(init=False)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,8 @@ from bot.core.ids import snowflake_time
 from bot.core.lifecycle import Event, Handled, SendOutcome, Status
 from bot.core.models import Action, Category, IncidentState
 from bot.core.pricing import has_url
-from bot.core.replies import ComposedReply, ReplyComposer, ReplyError, reference_code
+from bot.core.refs import REF_PATTERN, reference_code
+from bot.core.replies import ComposedReply, ReplyComposer, ReplyError
 from bot.core.similarity import OtherAccounts
 from bot.ports import (
     Clock,
@@ -54,8 +54,6 @@ log = logging.getLogger("bot.service")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PURGE_EVERY = timedelta(hours=1)
-REF_IN_TEXT = re.compile(r"\b[A-HJKMNP-Z2-9]{6}\b")
-"""A reference code in one of our posts (bot.core.replies.reference_code): finds a reply X lists without its parent."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +133,10 @@ class Outbox:
         limits = self.settings.limits
         return incident_now(self.store, account.code, self.clock.now(), limits.resolved_quiet_s, self.incident_override)
 
-    def budget_left(self, account: Account) -> int:
-        incident = self.incident(account)
-        return budget_left(self.store, self.settings.limits, account, self.clock.now(), with_url=has_url(incident.note))
+    def budget_left(self, account: Account, incident: IncidentNow | None = None) -> int:
+        """Replies the account may post now, at the price the incident's note gives them (read if not given)."""
+        note = (incident or self.incident(account)).note
+        return budget_left(self.store, self.settings.limits, account, self.clock.now(), with_url=has_url(note))
 
     def retain(self) -> dict[str, int] | None:
         """At most once an hour: erase texts and handles older than ``retention_days`` (X's terms)."""
@@ -171,10 +170,10 @@ class Outbox:
         if not self.reconcile(account):
             return result
         incident = self.incident(account)
-        budget = self.budget_left(account)
+        budget = self.budget_left(account, incident)
         if self.announcer.due(account, incident, budget, self.freshness):
             self.announcer.announce(account, incident)
-            budget = self.budget_left(account)
+            budget = self.budget_left(account, incident)
         self.settle_stale(account, incident, result)
         fresh_since = self.clock.now() - self.freshness
         pending = self.store.pending(
@@ -237,9 +236,10 @@ class Outbox:
         row = self.store.handled(mention_id)
         if row is None or row.status is not Status.PENDING:
             return SendOutcome.SKIPPED
-        if self.budget_left(account) <= 0:
+        incident = self.incident(account)
+        if self.budget_left(account, incident) <= 0:
             return SendOutcome.BUDGET
-        return self.send_one(account, row, self.incident(account), self.recent(account))
+        return self.send_one(account, row, incident, self.recent(account))
 
     def _too_old(self, row: Handled) -> bool:
         born = row.born
@@ -363,7 +363,7 @@ class Outbox:
             log.warning("cannot reconcile %d claims yet: %s", len(claims), exc, extra={"account": account.code})
             return False
         by_mention = {p.in_reply_to: p for p in replies}
-        by_ref = {code: p for p in replies for code in REF_IN_TEXT.findall(p.text)}
+        by_ref = {code: p for p in replies for code in REF_PATTERN.findall(p.text)}
         newest = max((t for p in replies if (t := snowflake_time(p.id)) is not None), default=None)
         now = self.clock.now()
         for row in claims:
