@@ -446,8 +446,9 @@ def _register() -> None:
     from bot.entrypoints.doctor import doctor
     from bot.entrypoints.incidents import incident
     from bot.entrypoints.learn_cli import train
-    from bot.entrypoints.ops import export, review, stats
+    from bot.entrypoints.ops import export, stats
     from bot.entrypoints.privacy import purge
+    from bot.entrypoints.review import review
     from bot.entrypoints.web import web
 
     main.add_command(incident)

@@ -125,3 +125,22 @@ def test_in_approval_mode_a_spike_proposes_the_status_post_and_a_human_posts_it(
     assert post.get("in_reply_to_tweet_id") is None and "kendala" in post["text"]
     again = CliRunner().invoke(main, ["incident", "status-posts", "--post", "ID", "--config", str(config), "--db", db])
     assert again.exit_code == 2 and "no proposed status post" in again.output
+
+
+def test_hand_back_from_the_cli_posts_the_template_once_and_labels_a_reply(
+    fake_x: FakeX, env: None, tmp_path: Path
+) -> None:
+    config, db = str(config_with_approval(tmp_path)), str(tmp_path / "r.db")
+    complaint, _, praise = seed(fake_x)
+    assert cli("run", "--once", "--config", config, "--db", db, "--metrics-port", "0")[0] == 0
+    code, out = cli("review", "hand-back", praise, "--config", config, "--db", db)  # the bot ignored it wrongly
+    assert code == 0 and "handed back (labelled reply)" in out and "posted" in out
+    again = CliRunner().invoke(main, ["review", "hand-back", praise, "--config", config, "--db", db])
+    assert again.exit_code == 1 and "already has a reply" in again.output  # a second hand-back posts nothing
+    assert [p["in_reply_to_tweet_id"] for p in admin_get(fake_x.url, "posts")["posts"]] == [praise]
+    code, out = cli("export", "--labelled", "--config", config, "--db", db)
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert (row["id"], row["action"], row["source"]) == (praise, "reply", "replybot review hand-back")
+    code, out = cli("export", "--audit", "--config", config, "--db", db)
+    assert any(json.loads(line)["action"] == "hand-back" for line in out.splitlines())
+    assert complaint  # approval mode: the complaint still waits

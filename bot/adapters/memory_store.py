@@ -74,6 +74,8 @@ class MemoryStore:
             "action": decision.action.value,
             "category": decision.verdict.category.value if decision.verdict.category else None,
             "reason": decision.reason,
+            "confidence": decision.verdict.score,
+            "parent_id": mention.replied_to_id,
             "status": Status(status).value,
             "seen_at": now.isoformat(),
             "reviewed_at": None,

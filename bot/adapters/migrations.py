@@ -196,6 +196,13 @@ def _m009_audit(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m010_decision_context(db: sqlite_utils.Database) -> None:
+    """What the console shows of a decision: the classifier's confidence and the post a mention replied to."""
+    db.execute("ALTER TABLE mentions ADD COLUMN confidence REAL")
+    db.execute("ALTER TABLE mentions ADD COLUMN parent_id TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS posts_reply ON posts (in_reply_to)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_initial,
     _m002_review_queue,
@@ -206,6 +213,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m007_unknown_outcomes,
     _m008_quarantine,
     _m009_audit,
+    _m010_decision_context,
 ]
 
 

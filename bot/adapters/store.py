@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from bot.adapters.migrations import migrate
+from bot.adapters.store_console import QUEUE_WHERE as QUEUE_WHERE
+from bot.adapters.store_console import ConsoleQueries
 from bot.core import redact
 from bot.core.incident import Incident
 from bot.core.lifecycle import POSTED, UNANSWERED, Handled, InvalidStatusTransition, Status, predecessors
@@ -42,9 +44,6 @@ log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
 """A thread with a mention in one of these is answered, or about to be: a second mention in it is skipped."""
-QUEUE_WHERE = (
-    "reviewed_at IS NULL AND (action = 'escalate' OR status IN ('failed', 'awaiting_approval', 'unsure', 'expired'))"
-)
 LABEL_ACTIONS = ("reply", "escalate", "ignore")
 """What a human can say a mention needed (the corpus's closed set; the bot's own ``review`` is not one)."""
 LABEL_CATEGORIES = ("outage", "login", "wallet", "checkout", "cart", "scan", "chat")
@@ -75,7 +74,7 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class Store:
+class Store(ConsoleQueries):
     """The bot's memory. One per process, shared by the runner's lanes: every method and every transaction
     holds one lock, so the intake's page of decisions and the outbox's claim never interleave on the one
     connection. (The generators ``mentions`` and ``labels`` are for commands, not for the lanes.)"""
@@ -164,6 +163,8 @@ class Store:
             "seen_at": iso(now),
             "updated_at": iso(now),
             "attempts": 0,
+            "confidence": decision.verdict.score,
+            "parent_id": mention.replied_to_id,
         }
         cursor = self.db.execute(
             f"INSERT OR IGNORE INTO mentions ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
@@ -609,6 +610,20 @@ class Store:
             f"status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
             f"reviewed_at = ? WHERE id = ? AND status IN ({', '.join('?' for _ in sources)})",
             [manual_text, iso(now), iso(now), mention_id, *sources],
+        )
+        return cursor.rowcount == 1
+
+    @_serialized
+    def hand_back(self, mention_id: str, now: datetime) -> bool:
+        """A human gives a mention back to the bot: it becomes a ``reply`` decision, pending, answered with the
+        account's template (any human-written text is dropped) through the normal claim path. Only a mention
+        with no reply out and not already pending or being posted; False otherwise (a second click)."""
+        sources = sorted(predecessors(Status.PENDING) - {Status.CLAIMED})
+        cursor = self.db.execute(
+            "UPDATE mentions SET action = 'reply', status = 'pending', manual_text = NULL, error = NULL, "
+            f"updated_at = ?, reviewed_at = ? WHERE id = ? AND reply_id IS NULL AND status IN "
+            f"({', '.join('?' for _ in sources)})",
+            [iso(now), iso(now), mention_id, *sources],
         )
         return cursor.rowcount == 1
 

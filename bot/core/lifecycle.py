@@ -69,6 +69,9 @@ POSTED = frozenset({S.CLAIMED, S.REPLIED})
 UNANSWERED = frozenset({S.EXPIRED, S.COVERED})
 """Complaints nobody answered one by one: counted per account and category in the human queue."""
 
+STALE, STALE_BY_BUDGET = "stale", "stale:budget"
+"""The ``error`` of a complaint too old to answer one by one; ``stale:budget``: the post budget was spent then."""
+
 
 class InvalidStatusTransition(ValueError):
     def __init__(self, mention_id: str, current: Status | None, new: Status) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.ids import snowflake_time
-from bot.core.lifecycle import Event, Handled, SendOutcome, Status
+from bot.core.lifecycle import STALE, STALE_BY_BUDGET, Event, Handled, SendOutcome, Status
 from bot.core.models import Action, Category, IncidentState
 from bot.core.pricing import has_url
 from bot.core.refs import REF_PATTERN, reference_code
@@ -174,7 +174,7 @@ class Outbox:
         if self.announcer.due(account, incident, budget, self.freshness):
             self.announcer.announce(account, incident)
             budget = self.budget_left(account, incident)
-        self.settle_stale(account, incident, result)
+        self.settle_stale(account, incident, result, budget_spent=budget <= 0)
         fresh_since = self.clock.now() - self.freshness
         pending = self.store.pending(
             account.code, limit=max(1, min(limit or budget or 1, 1000)), born_after=fresh_since
@@ -206,21 +206,27 @@ class Outbox:
             self._budget_warned[account.code] = now
             log.warning("post budget spent; %d replies wait", waiting, extra={"account": account.code})
 
-    def settle_stale(self, account: Account, incident: IncidentNow, result: OutboxResult) -> None:
-        """Complaints older than the freshness window: covered by the incident's status post, else expired."""
+    def settle_stale(
+        self, account: Account, incident: IncidentNow, result: OutboxResult, *, budget_spent: bool = False
+    ) -> None:
+        """Complaints older than the freshness window: covered by the incident's status post, else expired.
+
+        Their ``error`` says ``stale:budget`` when the post budget was spent as they went stale (the console counts
+        them as unanswered by budget), else ``stale``."""
         now = self.clock.now()
         stale = self.store.stale_pending(account.code, now - self.freshness)
         if not stale:
             return
         covered = incident.open and self.announcer.covers(account, incident)
+        why = STALE_BY_BUDGET if budget_spent else STALE
         for row in stale:
             if row.action == Action.ESCALATE.value:  # a holding reply too late: the escalation stays for a human
-                self.store.set_status(row.id, Status.ESCALATED, now, error="stale")
+                self.store.set_status(row.id, Status.ESCALATED, now, error=why)
             elif covered:
-                self.store.set_status(row.id, Status.COVERED, now, error="stale")
+                self.store.set_status(row.id, Status.COVERED, now, error=why)
                 result.covered += 1
             else:
-                self.store.set_status(row.id, Status.EXPIRED, now, error="stale")
+                self.store.set_status(row.id, Status.EXPIRED, now, error=why)
                 result.expired += 1
         if result.covered:
             self.observer.noted(account, Event.COVERED, result.covered)
