@@ -7,14 +7,16 @@ FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir --prefix=/install .
+# the web extra: the console (`replybot web`) runs from the same image, beside `replybot run`
+RUN pip install --no-cache-dir --prefix=/install ".[web]"
 
 FROM ${PYTHON_IMAGE}
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     REPLYBOT_CONFIG=/app/config/replybot.toml \
     REPLYBOT_DATABASE=/data/replybot.db \
-    REPLYBOT_METRICS_HOST=0.0.0.0
+    REPLYBOT_METRICS_HOST=0.0.0.0 \
+    REPLYBOT_WEB_HOST=0.0.0.0
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin replybot \
     && mkdir -p /data /app \
     && chown replybot /data
@@ -25,7 +27,10 @@ COPY templates ./templates
 COPY models ./models
 USER replybot
 VOLUME ["/data"]
-EXPOSE 9108
+# 9108: /metrics and /healthz of `replybot run`; 8108: the console, `replybot web`, in a second container
+# from this image on the same /data volume (publish it on the host's loopback only: -p 127.0.0.1:8108:8108).
+# Inside the container both listen on every interface: that is what a published port reaches.
+EXPOSE 9108 8108
 # /healthz is 200 only while every enabled account has polled successfully within 3 poll intervals.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["replybot", "health"]

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.model.decide import OperatingPoint, Unsure
+from bot.settings_web import WebSettings, read_web
 
 SUPPORTED_LANGUAGES = ("id", "en", "th", "tl", "ms", "vi", "zh")
 CREDENTIAL_NAMES = ("API_KEY", "API_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET")
@@ -158,6 +159,8 @@ class Settings:
     """0 turns the metrics and health endpoint off."""
     alerts: Alerts = field(default_factory=Alerts)
     model: ModelSettings = field(default_factory=ModelSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    """The console (``replybot web``): where it listens, its agents, the token and cookie key."""
 
     def account(self, code: str) -> Account:
         for acc in self.accounts:
@@ -178,10 +181,10 @@ class Settings:
         found = [s for a in self.accounts if a.credentials for s in a.credentials.secrets()]
         if self.alerts.webhook_url:
             found.append(self.alerts.webhook_url)
-        return tuple(found)
+        return (*found, *self.web.secrets())
 
 
-_TOP_KEYS = {"bot", "limits", "alerts", "accounts", "model"}
+_TOP_KEYS = {"bot", "limits", "alerts", "accounts", "model", "web"}
 _POINT_KEYS = {"reply_threshold", "escalate_threshold", "review_threshold", "unsure"}
 _MODEL_KEYS = {"engine", "path", *_POINT_KEYS}
 _BOT_KEYS = {
@@ -459,6 +462,7 @@ def load_settings(
         metrics_port=_port(bot),
         alerts=alerts,
         model=model,
+        web=read_web(_Reader(path, "web", raw.get("web", {})), env),
     )
 
 

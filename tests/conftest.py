@@ -131,6 +131,24 @@ def make_app(settings: Settings, platforms: dict[str, MockPlatform]) -> Iterator
         store.close()
 
 
+@pytest.fixture
+def desk(make_app: Callable[..., App], platforms: dict[str, MockPlatform]) -> Any:
+    """The web console on the app's database and the ID account's in-memory X, logged out (tests/web_console.py;
+    needs the web extra)."""
+    from web_console import make_desk
+
+    return make_desk(make_app(), platforms["ID"])
+
+
+@pytest.fixture
+def agent_desk(desk: Any) -> Any:
+    """The console with the agent Ayu logged in with the team token."""
+    from web_console import login
+
+    assert login(desk.client).status_code == 303
+    return desk
+
+
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
     """Commands configure logging for the whole process; put it back so tests do not depend on order."""

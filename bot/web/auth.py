@@ -1,28 +1,62 @@
-"""Who may use the console: one token from the environment, a name for the audit trail, CSRF on every form.
+"""Who may use the console: agents from ``[web.agents]`` with argon2 password hashes, or a shared token from
+the environment under the agent's own name; CSRF on every form.
 
-``REPLYBOT_WEB_TOKEN`` is the shared secret (never rendered, never logged); the agent types their name and the
-token on the login page. The session is a signed cookie (HttpOnly, SameSite=Strict, Secure unless served on
-loopback); every POST carries the session's CSRF token.
+``REPLYBOT_WEB_TOKEN`` and the passwords are never rendered, never logged, never stored; an agent's hash is
+read from the configuration only to verify a login (argon2-cffi, the reference implementation's binding). A
+name that is an agent's logs in with that agent's password only, never with the token. The session is a signed
+cookie (HttpOnly, SameSite=Strict, Secure unless served on loopback); every POST carries the session's CSRF
+token.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from starlette.requests import Request
+
+from bot.settings_web import WebSettings
 
 NAME_LIMIT = 40
 
 
+def hash_password(password: str) -> str:
+    """An argon2id hash for ``[web.agents]`` (argon2-cffi's default, RFC 9106 low-memory parameters)."""
+    return PasswordHasher().hash(password)
+
+
+@functools.cache
+def _decoy() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _verify(stored: str, offered: str) -> bool:
+    try:
+        return PasswordHasher().verify(stored, offered)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 @dataclass(frozen=True)
 class Auth:
-    token: str
-    """What an agent must type to log in (REPLYBOT_WEB_TOKEN)."""
+    web: WebSettings
 
-    def check(self, offered: str) -> bool:
-        return bool(self.token) and hmac.compare_digest(offered.encode(), self.token.encode())
+    def login(self, name: str, offered: str) -> str | None:
+        """The name to record for a good login, or None. An agent's name needs that agent's password; any other
+        name needs the token. A wrong name costs as long as a wrong password."""
+        agent_name = self.web.agent_name(name)
+        if agent_name is not None:
+            stored = self.web.agent_hash(agent_name) or _decoy()
+            return agent_name if offered and _verify(stored, offered) else None
+        _verify(_decoy(), offered)
+        token = self.web.token
+        if token and hmac.compare_digest(offered.encode(), token.encode()):
+            return name
+        return None
 
 
 def agent(request: Request) -> str | None:
