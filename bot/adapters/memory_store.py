@@ -76,6 +76,7 @@ class MemoryStore:
             "reason": decision.reason,
             "confidence": decision.verdict.score,
             "parent_id": mention.replied_to_id,
+            "decided_action": decision.action.value,
             "status": Status(status).value,
             "seen_at": now.isoformat(),
             "reviewed_at": None,
@@ -103,7 +104,7 @@ class MemoryStore:
         row = self.rows.get(mention_id)
         if row is None or row["status"] != Status.PENDING:
             return False
-        row.update(status=Status.CLAIMED.value, template=template)
+        row.update(status=Status.CLAIMED.value, template=template, updated_at=now.isoformat())
         return True
 
     def _of(self, account: str, status: Status) -> list[dict[str, Any]]:

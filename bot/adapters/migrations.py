@@ -197,9 +197,16 @@ def _m009_audit(db: sqlite_utils.Database) -> None:
 
 
 def _m010_decision_context(db: sqlite_utils.Database) -> None:
-    """What the console shows of a decision: the classifier's confidence and the post a mention replied to."""
+    """What the console shows of a decision: the classifier's confidence, the post a mention replied to, and the
+    bot's own decision (``action`` changes when a human approves, escalates or hands back; this never does).
+    Mentions recorded before: the decision a label kept, else the action as it stands."""
     db.execute("ALTER TABLE mentions ADD COLUMN confidence REAL")
     db.execute("ALTER TABLE mentions ADD COLUMN parent_id TEXT")
+    db.execute("ALTER TABLE mentions ADD COLUMN decided_action TEXT")
+    db.execute(
+        "UPDATE mentions SET decided_action = COALESCE("
+        "(SELECT model_action FROM labels WHERE labels.mention_id = mentions.id), action)"
+    )
     db.execute("CREATE INDEX IF NOT EXISTS posts_reply ON posts (in_reply_to)")
 
 

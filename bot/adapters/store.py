@@ -165,6 +165,7 @@ class Store(ConsoleQueries):
             "attempts": 0,
             "confidence": decision.verdict.score,
             "parent_id": mention.replied_to_id,
+            "decided_action": decision.action.value,
         }
         cursor = self.db.execute(
             f"INSERT OR IGNORE INTO mentions ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
@@ -602,13 +603,15 @@ class Store(ConsoleQueries):
     def release_for_posting(self, mention_id: str, now: datetime, manual_text: str | None = None) -> bool:
         """Approve a waiting reply, or queue a human-written one: it goes through the normal claim path.
 
-        Approving an ``unsure`` mention makes it a reply: the account's template for it is posted."""
+        Approving an ``unsure`` mention makes it a reply: the account's template for it is posted. A written reply
+        is refused where a reply is already out (a second click holding an older copy of the mention)."""
         approvable = (Status.AWAITING_APPROVAL, Status.UNSURE)
         sources = approvable if manual_text is None else sorted(predecessors(Status.PENDING) - {Status.CLAIMED})
         cursor = self.db.execute(
             "UPDATE mentions SET action = CASE WHEN status = 'unsure' THEN 'reply' ELSE action END, "
             f"status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
-            f"reviewed_at = ? WHERE id = ? AND status IN ({', '.join('?' for _ in sources)})",
+            f"reviewed_at = ? WHERE id = ? AND status IN ({', '.join('?' for _ in sources)}) "
+            f"{'' if manual_text is None else 'AND reply_id IS NULL'}",
             [manual_text, iso(now), iso(now), mention_id, *sources],
         )
         return cursor.rowcount == 1
@@ -774,7 +777,8 @@ class Store(ConsoleQueries):
         cursor = self.db.execute(
             "INSERT INTO labels (mention_id, account, lang, handle, text, action, category, labelled_by, "
             "labelled_at, model_action, model_category) "
-            "SELECT id, account, lang, ?, text, ?, ?, ?, ?, action, category FROM mentions WHERE id = ? "
+            "SELECT id, account, lang, ?, text, ?, ?, ?, ?, COALESCE(decided_action, action), category FROM mentions "
+            "WHERE id = ? "
             "ON CONFLICT (mention_id) DO UPDATE SET action = excluded.action, category = excluded.category, "
             "labelled_by = excluded.labelled_by, labelled_at = excluded.labelled_at, "
             "handle = COALESCE(excluded.handle, labels.handle)",

@@ -42,22 +42,24 @@ class ConsoleQueries:
             return list(self.db.query(sql, args))
 
     def per_minute(self, account: str, since: datetime) -> dict[tuple[int, str], int]:
-        """(epoch minute, action) -> mentions written in that minute (or first seen, when X did not say when),
-        since ``since``. Counts only: no text."""
+        """(epoch minute, the bot's decision) -> mentions written in that minute (or first seen, when X did not
+        say when), since ``since``; what a human did later does not move them. Counts only: no text."""
         rows = self._rows(
-            "SELECT substr(COALESCE(created_at, seen_at), 1, 16) AS minute, action, COUNT(*) AS n FROM mentions "
+            "SELECT substr(COALESCE(created_at, seen_at), 1, 16) AS minute, "
+            "COALESCE(decided_action, action) AS action, COUNT(*) AS n FROM mentions "
             "WHERE account = ? AND (created_at >= ? OR (created_at IS NULL AND seen_at >= ?)) GROUP BY 1, 2",
             [account, _iso(since), _iso(since)],
         )
         return {(_epoch_minute(r["minute"]), r["action"]): int(r["n"]) for r in rows}
 
     def complaints_per_minute(self, account: str, since: datetime) -> dict[int, int]:
-        """Epoch minute -> complaints, as the spike detector counts them: ``reply`` and ``escalate`` decisions,
-        not the escalations the bot made because it could not decide (``error:``)."""
+        """Epoch minute -> complaints, as the spike detector counted them: the bot's ``reply`` and ``escalate``
+        decisions (not a human's later ones), not the escalations it made because it could not decide
+        (``error:``)."""
         rows = self._rows(
             "SELECT substr(COALESCE(created_at, seen_at), 1, 16) AS minute, COUNT(*) AS n FROM mentions "
             "WHERE account = ? AND (created_at >= ? OR (created_at IS NULL AND seen_at >= ?)) "
-            "AND action IN ('reply', 'escalate') AND reason NOT LIKE 'error:%' GROUP BY 1",
+            "AND COALESCE(decided_action, action) IN ('reply', 'escalate') AND reason NOT LIKE 'error:%' GROUP BY 1",
             [account, _iso(since), _iso(since)],
         )
         return {_epoch_minute(r["minute"]): int(r["n"]) for r in rows}
@@ -135,6 +137,20 @@ class ConsoleQueries:
         found = found or self._rows("SELECT id, '' AS author_handle, text, 'ours' AS kind FROM posts WHERE id = ?",
                                     [parent])  # fmt: skip
         return found[0] if found else None
+
+    def thread_answered_elsewhere(self, row: dict[str, Any]) -> bool:
+        """Another mention of this conversation has a reply out, being posted, about to be, or waiting for
+        approval: the bot's one reply per thread is taken."""
+        from bot.adapters.store import OPEN_STATUSES
+
+        marks = ", ".join("?" for _ in OPEN_STATUSES)
+        return bool(
+            self._rows(
+                f"SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND id != ? AND status IN ({marks}) "
+                "LIMIT 1",
+                [row["account"], row["conversation_id"], row["id"], *OPEN_STATUSES],
+            )
+        )
 
     def history_of(self, mention_id: str) -> list[dict[str, Any]]:
         """Who did what to this mention (the audit trail), oldest first."""

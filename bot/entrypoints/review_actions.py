@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.adapters.store import Store
 from bot.core.lifecycle import Status
+from bot.core.policy import OPTED_OUT
 from bot.core.replies import MAX_WEIGHT, clean_text, weighted_length
 from bot.entrypoints.labels import human_default, record
 from bot.settings import HANDLE_RE, Settings
@@ -26,20 +27,49 @@ ANSWERED = frozenset({Status.PENDING.value, Status.CLAIMED.value, Status.REPLIED
 """A reply is out, being posted, or about to be: a human reply or a hand-back would be a second one."""
 
 
+NOT_A_CUSTOMER = ("skip:own_post", "skip:brand_account")
+"""Reasons of mentions nobody answers from the brand account: its own posts, other brand accounts."""
+
+
 class Refused(Exception):
     """The decision does not apply to the mention as it is now; nothing was changed."""
 
 
+def template_refusal(store: Store, row: dict[str, Any]) -> str | None:
+    """Why the bot's template must not go to this mention even when a human says so (approve, hand back), or
+    None. The bot's own rules that a human cannot overrule from the queue: nothing automated to an author who
+    opted out, nothing to its own or another brand's posts, one reply per thread."""
+    reason = str(row.get("reason") or "")
+    if reason.startswith(NOT_A_CUSTOMER):
+        return "it is the account's own post or another brand account's: nothing is posted to it"
+    if reason.startswith(tuple(OPTED_OUT)) or (row.get("author_id") and store.opted_out(row["author_id"])):
+        return "its author opted out (STOP): the bot posts no template to them; a person may write a reply"
+    if store.thread_answered_elsewhere(row):
+        return "its thread already has the bot's reply (or one on its way): one reply per thread"
+    return None
+
+
+def written_refusal(row: dict[str, Any]) -> str | None:
+    """Why a human-written reply must not be posted to this mention, or None."""
+    if row["status"] in ANSWERED or row["reply_id"]:
+        return f"{row['id']} already has a reply ({row['reply_id'] or row['status']}); nothing was posted"
+    if str(row.get("reason") or "").startswith(NOT_A_CUSTOMER):
+        return "it is the account's own post or another brand account's: nothing is posted to it"
+    return None
+
+
 def approve(settings: Settings, store: Store, row: dict[str, Any], who: str, now: datetime) -> bool:
     """Release a reply approval mode held back (or an unsure mention's template reply) and label it ``reply``
-    (``escalate`` for an escalation's holding reply). False, with nothing changed, when it no longer waits."""
-    if row["status"] not in APPROVABLE:
-        store.audit(who, "approve-refused", row["id"], now, f"status {row['status']}")
+    (``escalate`` for an escalation's holding reply). False, with nothing changed but the audit line, when it no
+    longer waits or the template must not go to it (:func:`template_refusal`)."""
+    why_not = f"status {row['status']}" if row["status"] not in APPROVABLE else template_refusal(store, row)
+    if why_not:
+        store.audit(who, "approve-refused", row["id"], now, why_not)
         return False
-    said = record(settings, store, row, human_default(row), None, "approve")  # before: the label keeps the model's
     if not store.release_for_posting(row["id"], now):  # another click got there first
         store.audit(who, "approve-refused", row["id"], now, "released by another click")
         return False
+    said = record(settings, store, row, human_default(row), None, "approve")
     store.audit(who, "approve", row["id"], now, said)
     return True
 
@@ -69,12 +99,12 @@ def reply(
 ) -> str:
     """Queue a human-written reply (posted exactly once, like the bot's own) and label the mention
     (default: ``escalate`` for an escalation, else ``reply``). Returns what was labelled."""
-    if row["status"] in ANSWERED or row["reply_id"]:
-        raise Refused(f"{row['id']} already has a reply ({row['reply_id'] or row['status']}); nothing was posted")
+    if why_not := written_refusal(row):
+        raise Refused(why_not)
     body = reply_text(row, text)
-    said = record(settings, store, row, action or human_default(row), category, "reply")
     if not store.release_for_posting(row["id"], now, manual_text=body):
-        raise Refused(f"{row['id']} is already being answered; nothing was posted")
+        raise Refused(f"{row['id']} is already answered or being answered; nothing was posted")
+    said = record(settings, store, row, action or human_default(row), category, "reply")
     store.audit(who, "reply", row["id"], now, said)
     return said
 
@@ -121,11 +151,13 @@ def hand_back(settings: Settings, store: Store, row: dict[str, Any], who: str, n
     """Give a mention back to the bot: it becomes an ordinary complaint (a ``reply`` decision, label ``reply``,
     its recorded category) that the bot answers with the account's template for the incident's state at the
     time of posting, by the normal rules (author cooldown, maximum age, budget). Refused when a reply is out or
-    on its way."""
+    on its way, and where the bot must not post its template (:func:`template_refusal`)."""
     if row["status"] in ANSWERED or row["reply_id"]:
         raise Refused(f"{row['id']} already has a reply ({row['reply_id'] or row['status']}); nothing was changed")
-    said = record(settings, store, row, "reply", None, "hand-back")
+    if why_not := template_refusal(store, row):
+        raise Refused(f"not handed back: {why_not}")
     if not store.hand_back(row["id"], now):
         raise Refused(f"{row['id']} was handed back by another click")
+    said = record(settings, store, row, "reply", None, "hand-back")
     store.audit(who, "hand-back", row["id"], now, said)
     return said

@@ -388,11 +388,22 @@ class Outbox:
                 log.warning("the post's outcome was unknown twice: left for a human, not posted again", extra=where)
         return True
 
+    @property
+    def claim_in_flight_s(self) -> float:
+        """How long a claim may belong to a post still on its way: two X calls (a duplicate-content retry) at their
+        whole deadline each (connection and a trickling answer, ``RoutedSession.deadline_s``), with a margin for
+        the claim's time being kept to the second. Younger claims are never settled, whatever the timeline shows:
+        the bot's outbox, the console's threads and the review commands post concurrently, each by its claim."""
+        timeout = self.settings.http_timeout_s
+        return 2 * (min(3.05, timeout) + 2 * timeout) + 2
+
     def _covered(self, row: Handled, newest_post: datetime | None, now: datetime) -> bool:
         """The timeline would show the claim's post by now: it shows a later post of ours, or time has passed."""
         claimed = row.updated_at
         if claimed is None:
             return True
+        if (now - claimed).total_seconds() < self.claim_in_flight_s:
+            return False  # another poster (the console, a review command, the bot) may be posting it right now
         if newest_post is not None and newest_post > claimed:
             return True
-        return (now - claimed).total_seconds() >= self.settings.limits.settle_s
+        return (now - claimed).total_seconds() >= self.settings.limits.settle_s  # (and >= claim_in_flight_s)

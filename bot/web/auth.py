@@ -13,7 +13,11 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-from dataclasses import dataclass
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,6 +26,12 @@ from starlette.requests import Request
 from bot.settings_web import WebSettings
 
 NAME_LIMIT = 40
+FAILURES_ALLOWED = 5
+"""Failed logins from one client address within ``FAILURE_WINDOW_S`` before it is refused without a check."""
+FAILURE_WINDOW_S = 600.0
+VERIFY_AT_ONCE = 2
+"""argon2 checks running at once (each takes about 64 MiB and a CPU for a moment): a flood waits, it cannot
+exhaust the machine."""
 
 
 def hash_password(password: str) -> str:
@@ -35,15 +45,57 @@ def _decoy() -> str:
 
 
 def _verify(stored: str, offered: str) -> bool:
-    try:
-        return PasswordHasher().verify(stored, offered)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with _VERIFYING:
+        try:
+            return PasswordHasher().verify(stored, offered)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+@dataclass
+class LoginThrottle:
+    """Failed logins per client address: the ``FAILURES_ALLOWED``-th failure within the window refuses that
+    address until its oldest failure leaves the window. In memory (a restart forgets), per process."""
+
+    clock: Callable[[], float] = time.monotonic
+    failures: dict[str, deque[float]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        seen = self.failures.setdefault(client, deque())
+        while seen and now - seen[0] > FAILURE_WINDOW_S:
+            seen.popleft()
+        return seen
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until this address may try again; 0: now."""
+        with self.lock:
+            now = self.clock()
+            seen = self._recent(client, now)
+            if len(seen) < FAILURES_ALLOWED:
+                return 0
+            return max(1, int(FAILURE_WINDOW_S - (now - seen[0])) + 1)
+
+    def failed(self, client: str) -> None:
+        with self.lock:
+            now = self.clock()
+            self._recent(client, now).append(now)
+            if len(self.failures) > 10_000:  # a flood of addresses: keep memory bounded
+                for stale in [c for c, s in self.failures.items() if not s or now - s[-1] > FAILURE_WINDOW_S]:
+                    del self.failures[stale]
+
+    def succeeded(self, client: str) -> None:
+        with self.lock:
+            self.failures.pop(client, None)
+
+
+_VERIFYING = threading.BoundedSemaphore(VERIFY_AT_ONCE)
 
 
 @dataclass(frozen=True)
 class Auth:
     web: WebSettings
+    throttle: LoginThrottle = field(default_factory=LoginThrottle, compare=False)
 
     def login(self, name: str, offered: str) -> str | None:
         """The name to record for a good login, or None. An agent's name needs that agent's password; any other

@@ -12,10 +12,11 @@ from bot.adapters.store import Store
 from bot.core.spike import SpikeDetector, SpikeKind
 from bot.entrypoints.ops import account_stats
 from bot.service import incident_now
+from bot.service.outbox import Outbox
 from bot.settings import Account, Alerts, Settings
 
 SERIES = (("complaints", "reply"), ("unsure", "review"), ("escalations", "escalate"), ("ignored", "ignore"))
-"""Chart series and the recorded action each counts."""
+"""Chart series and the bot's decision each counts."""
 MAX_HOURS = 24
 
 
@@ -67,7 +68,22 @@ def spike_now(counts: dict[int, int], alerts: Alerts, now: datetime) -> Spike:
     return Spike(detector.active("-"), detector.rate("-", now), baseline, detector.threshold(baseline), started)
 
 
-def account_numbers(settings: Settings, store: Store, account: Account, now: datetime, hours: int) -> dict[str, Any]:
+def unanswered_by_budget(
+    store: Store, outbox: Outbox, accounts: tuple[Account, ...], account: str | None
+) -> dict[str, int]:
+    """Complaints the bot decided to answer but could not for the post budget: waiting now while the budget is
+    spent (at the price of the next reply, a link in the incident note included, as the outbox reckons it), and
+    those that went stale while it was (the outbox records ``stale:budget``); the other stale ones apart."""
+    waiting = sum(
+        store.pending_count(a.code) for a in accounts if account in (None, a.code) and outbox.budget_left(a) <= 0
+    )
+    stale = store.unanswered_by_cause(account)
+    return {"total": waiting + stale["budget"], "waiting": waiting, "stale": stale["budget"], "other": stale["other"]}
+
+
+def account_numbers(
+    settings: Settings, store: Store, outbox: Outbox, account: Account, now: datetime, hours: int
+) -> dict[str, Any]:
     """One account's row of the overview."""
     stats = account_stats(store, settings, account, now - timedelta(hours=24))
     replay_from = now - timedelta(hours=max(1, min(hours, MAX_HOURS)), minutes=settings.alerts.baseline_minutes + 2)
@@ -77,7 +93,7 @@ def account_numbers(settings: Settings, store: Store, account: Account, now: dat
         "note": store.incident(account.code).note,
         "spike": spike_now(store.complaints_per_minute(account.code, replay_from), settings.alerts, now),
         "queue": store.queue_counts(account.code),
-        "unanswered": store.unanswered_by_cause(account.code),
+        "unanswered": unanswered_by_budget(store, outbox, (account,), account.code),
         "posts_24h": store.posts_since(account.code, now - timedelta(hours=24)),
         "last_hour": store.decisions_since(account.code, now - timedelta(hours=1)),
         "stats": stats,

@@ -66,7 +66,8 @@ def routes(console: Console) -> list[Route]:
         if isinstance(row, Response):
             return row
         store = console.store
-        answerable = row["status"] not in act.ANSWERED and not row["reply_id"]
+        answerable = act.written_refusal(row) is None
+        no_template = act.template_refusal(store, row) if answerable or row["status"] in act.APPROVABLE else None
         prefill, template = template_reply(console, row) if answerable else ("", "")
         return console.page(
             request,
@@ -77,8 +78,10 @@ def routes(console: Console) -> list[Route]:
             history=store.history_of(row["id"]),
             label=store.label(row["id"]),
             posts=store.posts_for(row["id"]),
-            approvable=row["status"] in act.APPROVABLE,
+            approvable=row["status"] in act.APPROVABLE and no_template is None,
             answerable=answerable,
+            no_template=no_template,
+            outcome_unknown=row["error"] == "outcome_unknown_twice",
             prefill=prefill,
             template=template,
             label_actions=LABEL_ACTIONS,

@@ -26,7 +26,10 @@ def _hours(request: Request) -> int:
 def routes(console: Console) -> list[Route]:
     def rows(hours: int) -> list[dict[str, object]]:
         now = console.now()
-        return [account_numbers(console.settings, console.store, a, now, hours) for a in console.settings.accounts]
+        return [
+            account_numbers(console.settings, console.store, console.outbox, a, now, hours)
+            for a in console.settings.accounts
+        ]
 
     def overview(request: Request) -> Response:
         hours = _hours(request)

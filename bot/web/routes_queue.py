@@ -4,7 +4,6 @@ or a selection (one form of checkboxes), or close one. Each decision is a ``revi
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -13,9 +12,9 @@ from starlette.routing import Route
 
 from bot.entrypoints import review_actions as act
 from bot.entrypoints.labels import NO_CATEGORY
-from bot.service import budget_left
 from bot.settings import SUPPORTED_LANGUAGES
 from bot.web.console import CATEGORIES, Console, choice, flash, who
+from bot.web.numbers import unanswered_by_budget
 
 LIMIT = 200
 SELECTION_LIMIT = 100
@@ -44,7 +43,9 @@ def routes(console: Console) -> list[Route]:
             total=total,
             only=only,
             counts=counts,
-            unanswered=unanswered_by_budget(console, only.get("account")),
+            unanswered=unanswered_by_budget(
+                console.store, console.outbox, console.settings.accounts, only.get("account")
+            ),
             back="/queue" + (f"?{urlencode(only)}" if only else ""),
         )
 
@@ -52,19 +53,22 @@ def routes(console: Console) -> list[Route]:
         back = str(request.state.form.get("back") or "/queue")
         return back if back.startswith("/queue") and "//" not in back else "/queue"
 
-    def approve_ids(request: Request, ids: list[str]) -> Response:
+    def approve_ids(request: Request, ids: list[str], *, bulk: bool) -> Response:
+        """Approve each; in a selection only replies approval mode held back (an unsure mention is approved
+        alone, after reading, as ``replybot review approve --all`` leaves them out)."""
         now, posted, refused, results = console.now(), 0, 0, []
         for mention_id in ids[:SELECTION_LIMIT]:
             row = console.store.mention(mention_id)
-            if row is None or not act.approve(console.settings, console.store, row, who(request), now):
-                refused += 1  # a second click, or no longer waiting: nothing is posted
+            held_back = row is not None and (not bulk or row["status"] == "awaiting_approval")
+            if row is None or not held_back or not act.approve(console.settings, console.store, row, who(request), now):
+                refused += 1  # a second click, no longer waiting, or the bot must not post to it: nothing posted
                 continue
             outcome = console.post_now(row["account"], mention_id)
             posted += outcome == "posted"
             results.append(outcome)
         said = f"approved {len(results)}, posted {posted}"
         if refused:
-            said += f"; {refused} no longer waiting for approval (nothing posted for them)"
+            said += f"; {refused} refused: no longer waiting, unsure (approve those alone) or not to be answered"
         if results and posted < len(results):
             said += f"; {next(r for r in results if r != 'posted')}"
         flash(request, said)
@@ -73,14 +77,14 @@ def routes(console: Console) -> list[Route]:
     def approve_one(request: Request) -> Response:
         if console.store.mention(request.path_params["mention_id"]) is None:
             return PlainTextResponse("no such mention", status_code=404)
-        return approve_ids(request, [request.path_params["mention_id"]])
+        return approve_ids(request, [request.path_params["mention_id"]], bulk=False)
 
     def approve_selected(request: Request) -> Response:
         ids = [str(i) for i in request.state.form.getlist("id")]
         if not ids:
             flash(request, "nothing selected")
             return RedirectResponse(back_to(request), status_code=303)
-        return approve_ids(request, list(dict.fromkeys(ids)))
+        return approve_ids(request, list(dict.fromkeys(ids)), bulk=True)
 
     def done(request: Request) -> Response:
         mention_id = request.path_params["mention_id"]
@@ -97,16 +101,3 @@ def routes(console: Console) -> list[Route]:
         Route("/queue/{mention_id:str}/approve", console.guard(approve_one), methods=["POST"]),
         Route("/queue/{mention_id:str}/done", console.guard(done), methods=["POST"]),
     ]
-
-
-def unanswered_by_budget(console: Console, account: str | None) -> dict[str, Any]:
-    """Complaints the bot decided to answer but could not for the post budget: waiting now while the budget is
-    spent, and those that went stale while it was (the outbox records ``stale:budget``); the other stale ones
-    for comparison."""
-    now = console.now()
-    waiting = 0
-    for a in console.settings.accounts:
-        if account in (None, a.code) and budget_left(console.store, console.settings.limits, a, now) <= 0:
-            waiting += console.store.pending_count(a.code)
-    stale = console.store.unanswered_by_cause(account)
-    return {"total": waiting + stale["budget"], "waiting": waiting, "stale": stale["budget"], "other": stale["other"]}

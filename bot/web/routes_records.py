@@ -24,11 +24,20 @@ def routes(console: Console) -> list[Route]:
             return PlainTextResponse(CSRF_REFUSED, status_code=403)
         name = clean_name(str(form.get("name") or ""))
         offered = str(form.get("secret") or form.get("token") or "")
+        client, agents = request.client.host if request.client else "-", bool(console.settings.web.agents)
+        throttle = console.auth.throttle
+        if wait := throttle.retry_after(client):
+            error = f"too many failed logins from this address: try again in {wait} s"
+            response = console.page(request, "login.html", status=429, error=error, agents=agents)
+            response.headers["retry-after"] = str(wait)
+            return response
         good = name and 0 < len(offered) <= SECRET_LIMIT
         who = await run_in_threadpool(console.auth.login, name, offered) if good else None  # argon2 takes a while
         if who is None:
-            error, agents = "that name and password (or token) do not match", bool(console.settings.web.agents)
+            throttle.failed(client)
+            error = "that name and password (or token) do not match"
             return console.page(request, "login.html", status=401, error=error, agents=agents)
+        throttle.succeeded(client)
         request.session.clear()
         request.session["agent"] = who
         console.store.audit(who, "login", "-", console.now())
