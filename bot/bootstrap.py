@@ -20,6 +20,7 @@ from bot.adapters.webhook import SlackWebhook
 from bot.core import redact
 from bot.core.classifier import Classifier
 from bot.core.lexicon import Lexicon, load_lexicon
+from bot.core.lifecycle import BOT_POSTER
 from bot.core.login_problem import LoginReader
 from bot.core.models import IncidentState
 from bot.core.opt_out import OptOutReader
@@ -155,10 +156,12 @@ def build(
     clock: Clock | None = None,
     should_stop: Callable[[], bool] | None = None,
     watch: Watch | None = None,
+    poster: str = BOT_POSTER,
 ) -> App:
     """Wire the whole app; nothing is assigned afterwards. ``platforms`` replaces the X adapters (demo feed, mock
     client, tests); ``clock`` is the one source of time for everything (a drill's fake clock); ``watch`` adds
-    metrics, health and spike alerts around ``observer``."""
+    metrics, health and spike alerts around ``observer``; ``poster`` names who its outbox claims as (the
+    console and the review commands post beside the bot)."""
     clock = clock or SystemClock()
     redact.register(settings.secrets())  # whatever is stored or shown from now on is scrubbed of them
     if accounts is None:
@@ -194,7 +197,7 @@ def build(
     engine = classifier or make_classifier(settings, words)
     intake = Intake(settings, store, engine, chosen, heard, clock, should_stop, OptOutReader(words))
     announcer = Announcer(settings, store, composer, chosen, heard, clock)
-    outbox = Outbox(settings, store, composer, chosen, heard, clock, announcer, should_stop, incident_override)
+    outbox = Outbox(settings, store, composer, chosen, heard, clock, announcer, should_stop, incident_override, poster)
     service = Service(intake, outbox, heard)
     return App(
         settings,

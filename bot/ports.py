@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.incident import Incident
-from bot.core.lifecycle import Handled, Status
+from bot.core.lifecycle import BOT_POSTER, Handled, Status
 from bot.core.models import Decision, IncidentState, Me, Mention, MentionPage, Posted, Quarantined, Verdict
 from bot.model.decide import OperatingPoint
 
@@ -124,7 +124,7 @@ class MentionStore(Protocol):
         """Move a mention along the lifecycle; ``InvalidStatusTransition`` for a move it does not allow."""
         ...
 
-    def claim(self, mention_id: str, now: datetime, template: str | None = None) -> bool: ...
+    def claim(self, mention_id: str, now: datetime, template: str | None = None, by: str = BOT_POSTER) -> bool: ...
 
     def claimed(self, account: str) -> list[Handled]: ...
 

@@ -162,6 +162,18 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     """The console (``replybot web``): where it listens, its agents, the token and cookie key."""
 
+    @property
+    def http_timeouts(self) -> tuple[float, float]:
+        """(connect, read) seconds of every X call: a refused connection fails fast, an answer gets ``http_timeout``."""
+        return min(3.05, self.http_timeout_s), self.http_timeout_s
+
+    @property
+    def http_call_deadline_s(self) -> float:
+        """The most one X call may take, connection to last byte, as ``RoutedSession.deadline_s`` enforces it: the
+        connection, then a read timeout for the headers and one more for a body that trickles in."""
+        connect, read = self.http_timeouts
+        return connect + 2 * read
+
     def account(self, code: str) -> Account:
         for acc in self.accounts:
             if acc.code == code.upper():

@@ -148,6 +148,8 @@ def test_an_answer_trickling_a_byte_at_a_time_hits_the_total_deadline(tmp_path: 
             x_platform.fetch_mentions(None)
         took = time.monotonic() - started
     assert took < x_platform.session.deadline_s + 2  # not 0.2 s x hundreds of bytes
+    settings = settings_for(x.url, tmp_path)
+    assert x_platform.session.deadline_s == settings.http_call_deadline_s  # what the outbox's claims wait out
 
 
 def test_observers_hear_only_what_was_committed(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

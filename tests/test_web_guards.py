@@ -5,6 +5,7 @@ label; and the numbers count the bot's own decisions, the same on every page."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -32,10 +33,12 @@ def test_a_click_never_settles_a_claim_another_click_is_still_posting(
     agent_desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Click A's post is slow; click B posts after A claimed; click C's reconcile sees B's post, newer than A's
-    claim, on the timeline, but A's claim is younger than one X call can take: it stays claimed, posted once."""
+    claim, on the timeline, but A's claim is younger than one X call can take: it stays claimed, and the bot's
+    own round leaves it too (not its claim). Posted once."""
     monkeypatch.setattr(mock, "next_id", snowflake_now)
     x, app = agent_desk.x, agent_desk.app
     account = app.settings.account("ID")
+    clicks = dataclasses.replace(app.service.outbox, poster="console")  # as `replybot web` posts
     slow, other, third = (agent_desk.decide(COMPLAINT, f"u{i}", status="awaiting_approval") for i in range(3))
     for m in (slow, other, third):
         assert app.store.release_for_posting(m.id, datetime.now(UTC))
@@ -48,13 +51,14 @@ def test_a_click_never_settles_a_claim_another_click_is_still_posting(
         return post_reply(in_reply_to, text)
 
     monkeypatch.setattr(x, "post_reply", slow_post)
-    click_a = threading.Thread(target=app.service.send_mention, args=(account, slow.id))
+    click_a = threading.Thread(target=clicks.send_mention, args=(account, slow.id))
     click_a.start()
     assert started.wait(10)
     time.sleep(1.1)  # the claim's time is kept to the second: B's post is now later than it
-    assert str(app.service.send_mention(account, other.id)) == "posted"
-    app.service.send_mention(account, third.id)  # its reconcile sees B's post
+    assert str(clicks.send_mention(account, other.id)) == "posted"
+    clicks.send_mention(account, third.id)  # its reconcile sees B's post
     assert app.store.mention(slow.id)["status"] == "claimed"  # type: ignore[index]
+    assert app.store.mention(slow.id)["claimed_by"] == "console"  # type: ignore[index]
     app.service.send_pending(account)  # the bot's own round
     release.set()
     click_a.join(10)

@@ -3,6 +3,7 @@ the session's CSRF token, and mentions put on the queue through the bot's own in
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,10 @@ def login(client: TestClient, name: str = "Ayu", secret: str = TOKEN) -> Any:
 
 
 def make_desk(app: App, x: MockPlatform, web: WebSettings | None = None) -> Desk:
+    outbox = dataclasses.replace(app.service.outbox, poster="console")  # posts beside the bot, as `replybot web`
+
     def send(code: str, mention_id: str) -> str:
-        return str(app.service.send_mention(app.settings.account(code), mention_id))
+        return str(outbox.send_mention(app.settings.account(code), mention_id))
 
     auth = Auth(web or WebSettings(token=TOKEN))
     client = TestClient(create_app(app.settings, app.store, send, auth, app.service.outbox))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.incident import Incident
-from bot.core.lifecycle import Handled, InvalidStatusTransition, Status, allowed
+from bot.core.lifecycle import BOT_POSTER, Handled, InvalidStatusTransition, Status, allowed
 from bot.core.models import Decision, IncidentState, Mention, Posted, Quarantined
 
 
@@ -100,11 +100,11 @@ class MemoryStore:
         row.update(fields, status=status.value, updated_at=now.isoformat())
         return True
 
-    def claim(self, mention_id: str, now: datetime, template: str | None = None) -> bool:
+    def claim(self, mention_id: str, now: datetime, template: str | None = None, by: str = BOT_POSTER) -> bool:
         row = self.rows.get(mention_id)
         if row is None or row["status"] != Status.PENDING:
             return False
-        row.update(status=Status.CLAIMED.value, template=template, updated_at=now.isoformat())
+        row.update(status=Status.CLAIMED.value, template=template, updated_at=now.isoformat(), claimed_by=by)
         return True
 
     def _of(self, account: str, status: Status) -> list[dict[str, Any]]:

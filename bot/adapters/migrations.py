@@ -199,10 +199,12 @@ def _m009_audit(db: sqlite_utils.Database) -> None:
 def _m010_decision_context(db: sqlite_utils.Database) -> None:
     """What the console shows of a decision: the classifier's confidence, the post a mention replied to, and the
     bot's own decision (``action`` changes when a human approves, escalates or hands back; this never does).
-    Mentions recorded before: the decision a label kept, else the action as it stands."""
+    Mentions recorded before: the decision a label kept, else the action as it stands. And who claimed a mention
+    to post it (``claimed_by``): the bot, or the console or CLI posting beside it."""
     db.execute("ALTER TABLE mentions ADD COLUMN confidence REAL")
     db.execute("ALTER TABLE mentions ADD COLUMN parent_id TEXT")
     db.execute("ALTER TABLE mentions ADD COLUMN decided_action TEXT")
+    db.execute("ALTER TABLE mentions ADD COLUMN claimed_by TEXT")
     db.execute(
         "UPDATE mentions SET decided_action = COALESCE("
         "(SELECT model_action FROM labels WHERE labels.mention_id = mentions.id), action)"

@@ -34,7 +34,7 @@ from bot.adapters.store_console import QUEUE_WHERE as QUEUE_WHERE
 from bot.adapters.store_console import ConsoleQueries
 from bot.core import redact
 from bot.core.incident import Incident
-from bot.core.lifecycle import POSTED, UNANSWERED, Handled, InvalidStatusTransition, Status, predecessors
+from bot.core.lifecycle import BOT_POSTER, POSTED, UNANSWERED, Handled, InvalidStatusTransition, Status, predecessors
 from bot.core.models import Decision, IncidentState, Mention, Posted, Quarantined
 from bot.core.normalize import mend_surrogates
 
@@ -44,6 +44,13 @@ log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("pending", "claimed", "replied", "awaiting_approval")
 """A thread with a mention in one of these is answered, or about to be: a second mention in it is skipped."""
+_THREAD_TAKEN = (
+    "EXISTS(SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND id != ? "
+    f"AND status IN ({', '.join('?' for _ in OPEN_STATUSES)}))"
+)
+"""Another mention of the thread is answered or about to be; args: account, conversation, mention, *OPEN_STATUSES."""
+RELEASABLE = tuple(sorted(predecessors(Status.PENDING) - {Status.CLAIMED}))
+"""Where a human may send a mention back to ``pending`` (a written reply, a hand-back): never from ``claimed``."""
 LABEL_ACTIONS = ("reply", "escalate", "ignore")
 """What a human can say a mention needed (the corpus's closed set; the bot's own ``review`` is not one)."""
 LABEL_CATEGORIES = ("outage", "login", "wallet", "checkout", "cart", "scan", "chat")
@@ -199,12 +206,12 @@ class Store(ConsoleQueries):
         raise InvalidStatusTransition(mention_id, Status(current[0]), status)
 
     @_serialized
-    def claim(self, mention_id: str, now: datetime, template: str | None = None) -> bool:
-        """Move a pending mention to ``claimed`` (committed before posting); False if it was not pending."""
+    def claim(self, mention_id: str, now: datetime, template: str | None = None, by: str = BOT_POSTER) -> bool:
+        """Move a pending mention to ``claimed`` by ``by`` (committed before posting); False if it was not pending."""
         cursor = self.db.execute(
-            "UPDATE mentions SET status = 'claimed', attempts = attempts + 1, updated_at = ?, template = ? "
-            "WHERE id = ? AND status = 'pending'",
-            [iso(now), template, mention_id],
+            "UPDATE mentions SET status = 'claimed', attempts = attempts + 1, updated_at = ?, template = ?, "
+            "claimed_by = ? WHERE id = ? AND status = 'pending'",
+            [iso(now), template, by, mention_id],
         )
         return cursor.rowcount == 1
 
@@ -353,19 +360,28 @@ class Store(ConsoleQueries):
 
     @_serialized
     def history_flags(
-        self, account: str, conversation_id: str, author_id: str, since: datetime
+        self, account: str, conversation_id: str, author_id: str, since: datetime, mention_id: str = ""
     ) -> tuple[bool, bool, bool]:
-        """(thread answered, author answered since ``since``, author opted out) in one round trip.
+        """(thread answered by another mention than ``mention_id``, author answered since ``since``, author opted
+        out) in one round trip.
 
         The author cooldown counts replies actually posted, not ones still waiting (which may never go out)."""
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
         row = self.db.execute(
-            f"SELECT EXISTS(SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND status IN ({marks})), "
+            f"SELECT {_THREAD_TAKEN}, "
             "EXISTS(SELECT 1 FROM posts p JOIN mentions m ON m.id = p.in_reply_to WHERE p.account = ? "
             "AND m.author_id = ? AND p.posted_at >= ?), EXISTS(SELECT 1 FROM opt_outs WHERE author_id = ?)",
-            [account, conversation_id, *OPEN_STATUSES, account, author_id, iso(since), author_id],
+            [account, conversation_id, mention_id, *OPEN_STATUSES, account, author_id, iso(since), author_id],
         ).fetchone()
         return bool(row[0]), bool(author_id) and bool(row[1]), bool(author_id) and bool(row[2])
+
+    @_serialized
+    def thread_answered_elsewhere(self, row: dict[str, Any]) -> bool:
+        """Another mention of this one's conversation has a reply out, being posted, about to be, or waiting for
+        approval: the bot's one reply per thread is taken."""
+        found = self.db.execute(
+            f"SELECT {_THREAD_TAKEN}", [row["account"], row["conversation_id"], row["id"], *OPEN_STATUSES]
+        ).fetchone()
+        return bool(found[0])
 
     def mentions(self, account: str | None = None, status: str | None = None) -> Iterator[dict[str, Any]]:
         where, args = [], []
@@ -605,8 +621,7 @@ class Store(ConsoleQueries):
 
         Approving an ``unsure`` mention makes it a reply: the account's template for it is posted. A written reply
         is refused where a reply is already out (a second click holding an older copy of the mention)."""
-        approvable = (Status.AWAITING_APPROVAL, Status.UNSURE)
-        sources = approvable if manual_text is None else sorted(predecessors(Status.PENDING) - {Status.CLAIMED})
+        sources = (Status.AWAITING_APPROVAL, Status.UNSURE) if manual_text is None else RELEASABLE
         cursor = self.db.execute(
             "UPDATE mentions SET action = CASE WHEN status = 'unsure' THEN 'reply' ELSE action END, "
             f"status = 'pending', manual_text = COALESCE(?, manual_text), updated_at = ?, "
@@ -621,12 +636,11 @@ class Store(ConsoleQueries):
         """A human gives a mention back to the bot: it becomes a ``reply`` decision, pending, answered with the
         account's template (any human-written text is dropped) through the normal claim path. Only a mention
         with no reply out and not already pending or being posted; False otherwise (a second click)."""
-        sources = sorted(predecessors(Status.PENDING) - {Status.CLAIMED})
         cursor = self.db.execute(
             "UPDATE mentions SET action = 'reply', status = 'pending', manual_text = NULL, error = NULL, "
             f"updated_at = ?, reviewed_at = ? WHERE id = ? AND reply_id IS NULL AND status IN "
-            f"({', '.join('?' for _ in sources)})",
-            [iso(now), iso(now), mention_id, *sources],
+            f"({', '.join('?' for _ in RELEASABLE)})",
+            [iso(now), iso(now), mention_id, *RELEASABLE],
         )
         return cursor.rowcount == 1
 

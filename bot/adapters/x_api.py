@@ -151,9 +151,7 @@ class XPlatform:
             max_wait_s=settings.retry_max_wait_s,
         )
         self.sleep, self.now = sleep, now
-        self.session = RoutedSession(
-            settings.api_base_url, (min(3.05, settings.http_timeout_s), settings.http_timeout_s)
-        )
+        self.session = RoutedSession(settings.api_base_url, settings.http_timeouts)
         self.client = tweepy.Client(
             bearer_token=creds.bearer_token,
             consumer_key=creds.api_key,

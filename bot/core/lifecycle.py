@@ -69,6 +69,10 @@ POSTED = frozenset({S.CLAIMED, S.REPLIED})
 UNANSWERED = frozenset({S.EXPIRED, S.COVERED})
 """Complaints nobody answered one by one: counted per account and category in the human queue."""
 
+BOT_POSTER = "bot"
+"""Who claims a mention to post it: the bot's outbox (one bot per database: its lock), or another door that posts
+beside it through the same outbox (``console``, ``cli``), any number of them at once."""
+
 STALE, STALE_BY_BUDGET = "stale", "stale:budget"
 """The ``error`` of a complaint too old to answer one by one; ``stale:budget``: the post budget was spent then."""
 
@@ -141,6 +145,8 @@ class Handled:
     """When the status last changed: for a claim, when it was claimed (just before the post was sent)."""
     unknown_outcomes: int = 0
     """How often a post's outcome was unknown and then found not posted (a second time: a human decides)."""
+    claimed_by: str | None = None
+    """Who claimed it (``BOT_POSTER``, ``console``, ``cli``); None before this was recorded: the bot."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Handled:
@@ -161,6 +167,7 @@ class Handled:
             manual_text=row.get("manual_text"),
             updated_at=_time(row.get("updated_at")),
             unknown_outcomes=int(row.get("unknown_outcomes") or 0),
+            claimed_by=row.get("claimed_by"),
         )
 
     @property

@@ -120,7 +120,7 @@ def _send(settings: Settings, db_path: Path | None, store: Store, account: Accou
 
     if not account.enabled:
         fail(f"account {account.code} has no X credentials ({account.disabled_reason()}); nothing was posted")
-    app = build(settings, dry_run=False, db_path=db_path, accounts=(account,), store=store)
+    app = build(settings, dry_run=False, db_path=db_path, accounts=(account,), store=store, poster="cli")
     posted = 0
     for mention_id in mention_ids:
         outcome = app.service.send_mention(account, mention_id)

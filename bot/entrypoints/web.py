@@ -46,7 +46,7 @@ def web(ctx: click.Context, config_path: Path | None, db_path: Path | None, host
         account = settings.account(code)
         if not account.enabled:
             return f"not posted: {account.disabled_reason()}"
-        app = build(settings, dry_run=False, db_path=db_path, accounts=(account,), store=store)
+        app = build(settings, dry_run=False, db_path=db_path, accounts=(account,), store=store, poster="console")
         return str(app.service.send_mention(account, mention_id))
 
     preview = build(settings, dry_run=False, db_path=db_path, store=store, platforms={})  # composes, never posts

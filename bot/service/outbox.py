@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.ids import snowflake_time
-from bot.core.lifecycle import STALE, STALE_BY_BUDGET, Event, Handled, SendOutcome, Status
+from bot.core.lifecycle import BOT_POSTER, STALE, STALE_BY_BUDGET, Event, Handled, SendOutcome, Status
 from bot.core.models import Action, Category, IncidentState
 from bot.core.pricing import has_url
 from bot.core.refs import REF_PATTERN, reference_code
@@ -112,6 +112,8 @@ class Outbox:
     should_stop: Callable[[], bool] | None = None
     incident_override: IncidentState | None = None
     """A simulation's fixed incident state (``replybot simulate --incident``); None: the store's."""
+    poster: str = BOT_POSTER
+    """Who this outbox posts as: the bot, or a door beside it (``console``, ``cli``); its claims say so."""
     _budget_warned: dict[str, datetime] = field(default_factory=dict)
     _others: dict[str, OtherAccounts] = field(default_factory=dict)
     """Per account: what the other accounts posted lately, read with :meth:`recent`."""
@@ -275,7 +277,7 @@ class Outbox:
         if reply is None:
             self.store.set_status(row.id, Status.ESCALATED if escalation else Status.REPLIED, now)
             return SendOutcome.SKIPPED
-        if not self.store.claim(row.id, now, reply.template):
+        if not self.store.claim(row.id, now, reply.template, by=self.poster):
             return SendOutcome.SKIPPED
         return self._post(account, row, reply, incident, recent)
 
@@ -391,19 +393,21 @@ class Outbox:
     @property
     def claim_in_flight_s(self) -> float:
         """How long a claim may belong to a post still on its way: two X calls (a duplicate-content retry) at their
-        whole deadline each (connection and a trickling answer, ``RoutedSession.deadline_s``), with a margin for
-        the claim's time being kept to the second. Younger claims are never settled, whatever the timeline shows:
-        the bot's outbox, the console's threads and the review commands post concurrently, each by its claim."""
-        timeout = self.settings.http_timeout_s
-        return 2 * (min(3.05, timeout) + 2 * timeout) + 2
+        whole deadline each, with a margin for the claim's time being kept to the second."""
+        return 2 * self.settings.http_call_deadline_s + 2
 
     def _covered(self, row: Handled, newest_post: datetime | None, now: datetime) -> bool:
-        """The timeline would show the claim's post by now: it shows a later post of ours, or time has passed."""
+        """The timeline would show the claim's post by now: it shows a later post of ours, or time has passed.
+
+        The bot is the only bot on its database (its lock), so a claim of the bot's that the bot finds belongs to a
+        predecessor that died: settled as soon as the timeline allows. Any other claim (the console's threads and
+        the review commands post beside the bot) may be a post still on its way: never settled younger than
+        :attr:`claim_in_flight_s`, whatever the timeline shows."""
         claimed = row.updated_at
         if claimed is None:
             return True
-        if (now - claimed).total_seconds() < self.claim_in_flight_s:
-            return False  # another poster (the console, a review command, the bot) may be posting it right now
-        if newest_post is not None and newest_post > claimed:
-            return True
-        return (now - claimed).total_seconds() >= self.settings.limits.settle_s  # (and >= claim_in_flight_s)
+        age = (now - claimed).total_seconds()
+        predecessors_claim = self.poster == BOT_POSTER and (row.claimed_by or BOT_POSTER) == BOT_POSTER
+        if not predecessors_claim and age < self.claim_in_flight_s:
+            return False
+        return (newest_post is not None and newest_post > claimed) or age >= self.settings.limits.settle_s
