@@ -37,14 +37,11 @@ class WebSettings:
     session_secret: str | None = field(default=None, repr=False)
     """``REPLYBOT_WEB_SECRET``: signs the session cookie; None: a new key per start (a restart logs out)."""
 
-    def agent_hash(self, name: str) -> str | None:
+    def agent(self, name: str) -> tuple[str, str] | None:
+        """(the configured spelling of the name, its hash) of the agent called ``name``, matched without regard
+        to case; None when no agent is."""
         wanted = name.lower()
-        return next((h for n, h in self.agents if n.lower() == wanted), None)
-
-    def agent_name(self, name: str) -> str | None:
-        """The configured spelling of an agent's name (names match without regard to case)."""
-        wanted = name.lower()
-        return next((n for n, _ in self.agents if n.lower() == wanted), None)
+        return next(((n, h) for n, h in self.agents if n.lower() == wanted), None)
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.token, self.session_secret, *(h for _, h in self.agents)) if s)

@@ -89,11 +89,6 @@ class ConsoleQueries:
         found = {r["cause"]: int(r["n"]) for r in rows}
         return {"budget": found.get("budget", 0), "other": found.get("other", 0)}
 
-    def pending_count(self, account: str) -> int:
-        """Replies decided and released but not yet posted."""
-        rows = self._rows("SELECT COUNT(*) AS n FROM mentions WHERE account = ? AND status = 'pending'", [account])
-        return int(rows[0]["n"])
-
     def queue_filtered(
         self, account: str | None, category: str | None, lang: str | None, limit: int = 200
     ) -> tuple[list[dict[str, Any]], int]:
@@ -137,20 +132,6 @@ class ConsoleQueries:
         found = found or self._rows("SELECT id, '' AS author_handle, text, 'ours' AS kind FROM posts WHERE id = ?",
                                     [parent])  # fmt: skip
         return found[0] if found else None
-
-    def thread_answered_elsewhere(self, row: dict[str, Any]) -> bool:
-        """Another mention of this conversation has a reply out, being posted, about to be, or waiting for
-        approval: the bot's one reply per thread is taken."""
-        from bot.adapters.store import OPEN_STATUSES
-
-        marks = ", ".join("?" for _ in OPEN_STATUSES)
-        return bool(
-            self._rows(
-                f"SELECT 1 FROM mentions WHERE account = ? AND conversation_id = ? AND id != ? AND status IN ({marks}) "
-                "LIMIT 1",
-                [row["account"], row["conversation_id"], row["id"], *OPEN_STATUSES],
-            )
-        )
 
     def history_of(self, mention_id: str) -> list[dict[str, Any]]:
         """Who did what to this mention (the audit trail), oldest first."""

@@ -29,6 +29,7 @@ ANSWERED = frozenset({Status.PENDING.value, Status.CLAIMED.value, Status.REPLIED
 
 NOT_A_CUSTOMER = ("skip:own_post", "skip:brand_account")
 """Reasons of mentions nobody answers from the brand account: its own posts, other brand accounts."""
+NOT_A_CUSTOMER_WHY = "it is the account's own post or another brand account's: nothing is posted to it"
 
 
 class Refused(Exception):
@@ -41,7 +42,7 @@ def template_refusal(store: Store, row: dict[str, Any]) -> str | None:
     opted out, nothing to its own or another brand's posts, one reply per thread."""
     reason = str(row.get("reason") or "")
     if reason.startswith(NOT_A_CUSTOMER):
-        return "it is the account's own post or another brand account's: nothing is posted to it"
+        return NOT_A_CUSTOMER_WHY
     if reason.startswith(tuple(OPTED_OUT)) or (row.get("author_id") and store.opted_out(row["author_id"])):
         return "its author opted out (STOP): the bot posts no template to them; a person may write a reply"
     if store.thread_answered_elsewhere(row):
@@ -50,11 +51,12 @@ def template_refusal(store: Store, row: dict[str, Any]) -> str | None:
 
 
 def written_refusal(row: dict[str, Any]) -> str | None:
-    """Why a human-written reply must not be posted to this mention, or None."""
+    """Why no reply may be posted to this mention, written or the template (a reply is out or on its way, or it
+    is no customer's), or None."""
     if row["status"] in ANSWERED or row["reply_id"]:
         return f"{row['id']} already has a reply ({row['reply_id'] or row['status']}); nothing was posted"
     if str(row.get("reason") or "").startswith(NOT_A_CUSTOMER):
-        return "it is the account's own post or another brand account's: nothing is posted to it"
+        return NOT_A_CUSTOMER_WHY
     return None
 
 
@@ -152,9 +154,7 @@ def hand_back(settings: Settings, store: Store, row: dict[str, Any], who: str, n
     its recorded category) that the bot answers with the account's template for the incident's state at the
     time of posting, by the normal rules (author cooldown, maximum age, budget). Refused when a reply is out or
     on its way, and where the bot must not post its template (:func:`template_refusal`)."""
-    if row["status"] in ANSWERED or row["reply_id"]:
-        raise Refused(f"{row['id']} already has a reply ({row['reply_id'] or row['status']}); nothing was changed")
-    if why_not := template_refusal(store, row):
+    if why_not := written_refusal(row) or template_refusal(store, row):
         raise Refused(f"not handed back: {why_not}")
     if not store.hand_back(row["id"], now):
         raise Refused(f"{row['id']} was handed back by another click")

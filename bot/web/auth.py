@@ -100,9 +100,9 @@ class Auth:
     def login(self, name: str, offered: str) -> str | None:
         """The name to record for a good login, or None. An agent's name needs that agent's password; any other
         name needs the token. A wrong name costs as long as a wrong password."""
-        agent_name = self.web.agent_name(name)
-        if agent_name is not None:
-            stored = self.web.agent_hash(agent_name) or _decoy()
+        found = self.web.agent(name)
+        if found is not None:
+            agent_name, stored = found
             return agent_name if offered and _verify(stored, offered) else None
         _verify(_decoy(), offered)
         token = self.web.token

@@ -7,6 +7,8 @@ the login page (a JSON route answers 401), a POST without the session's CSRF tok
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,8 +20,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.adapters.store import Store
+from bot.core.lifecycle import Handled
 from bot.core.models import Category
-from bot.service.incidents import IncidentNow, incident_now
+from bot.core.replies import ReplyError
+from bot.service.incidents import IncidentNow
 from bot.service.intake import AccountStopped
 from bot.service.outbox import Outbox
 from bot.settings import SUPPORTED_LANGUAGES, Account, Settings
@@ -54,9 +58,6 @@ class Console:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def incident_now(self, code: str) -> IncidentNow:
-        return incident_now(self.store, code, self.now(), self.settings.limits.resolved_quiet_s)
-
     def account(self, code: str | None) -> Account | None:
         return next((a for a in self.settings.accounts if a.code == code), None)
 
@@ -88,6 +89,24 @@ class Console:
             return await run_in_threadpool(handler, request)
 
         return wrapped
+
+    def compose(
+        self, account: Account, row: dict[str, Any], incident: IncidentNow, recent: collections.deque[str] | None = None
+    ) -> tuple[str, str, str]:
+        """(text, template, problem) of the bot's reply to ``row`` in ``incident``, by the outbox's own composer.
+        An escalation gets the account's holding wording even where holding replies are off: a console shows it
+        as a preview or a starting point, it never posts it from here."""
+        try:
+            composed = self.outbox.compose(
+                dataclasses.replace(account, holding_reply=True),
+                Handled.from_row(row),
+                incident,
+                exclude=(),
+                recent=recent,
+            )
+        except ReplyError as exc:
+            return "", "", str(exc)
+        return (composed.text, composed.template, "") if composed else ("", "", "")
 
     def post_now(self, code: str, mention_id: str) -> str:
         """Post a released mention through the outbox; what happened, in words, from what the store says after."""

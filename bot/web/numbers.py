@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.adapters.store import Store
+from bot.core.lifecycle import Status
 from bot.core.spike import SpikeDetector, SpikeKind
 from bot.entrypoints.ops import account_stats
-from bot.service import incident_now
 from bot.service.outbox import Outbox
 from bot.settings import Account, Alerts, Settings
 
@@ -75,7 +75,9 @@ def unanswered_by_budget(
     spent (at the price of the next reply, a link in the incident note included, as the outbox reckons it), and
     those that went stale while it was (the outbox records ``stale:budget``); the other stale ones apart."""
     waiting = sum(
-        store.pending_count(a.code) for a in accounts if account in (None, a.code) and outbox.budget_left(a) <= 0
+        store.counts(a.code).get(Status.PENDING.value, 0)
+        for a in accounts
+        if account in (None, a.code) and outbox.budget_left(a) <= 0
     )
     stale = store.unanswered_by_cause(account)
     return {"total": waiting + stale["budget"], "waiting": waiting, "stale": stale["budget"], "other": stale["other"]}
@@ -89,7 +91,7 @@ def account_numbers(
     replay_from = now - timedelta(hours=max(1, min(hours, MAX_HOURS)), minutes=settings.alerts.baseline_minutes + 2)
     return {
         "account": account,
-        "incident": incident_now(store, account.code, now, settings.limits.resolved_quiet_s),
+        "incident": outbox.incident(account),
         "note": store.incident(account.code).note,
         "spike": spike_now(store.complaints_per_minute(account.code, replay_from), settings.alerts, now),
         "queue": store.queue_counts(account.code),

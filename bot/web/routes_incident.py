@@ -4,7 +4,6 @@ about to be chosen), composed by the outbox's own composer for a first reply to 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -12,9 +11,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.core.incident import ALLOWED_TRANSITIONS, InvalidTransition
-from bot.core.lifecycle import Handled
 from bot.core.models import Action, Category, IncidentState
-from bot.core.replies import ReplyError, note_problem
+from bot.core.replies import note_problem
 from bot.service import move_incident
 from bot.service.incidents import IncidentNow
 from bot.settings import Account
@@ -28,20 +26,14 @@ NOTE_LIMIT = 200
 def previews(console: Console, account: Account, state: IncidentState, note: str, lang: str) -> list[dict[str, Any]]:
     """What a complaint of each category (and an escalation's holding reply) gets in ``state``, in ``lang``."""
     incident = IncidentNow(state, note if state is not IncidentState.NONE else "", None)
-    holding = dataclasses.replace(account, holding_reply=True)
     out = []
     kinds: list[tuple[str, Action, str | None]] = [(c.value, Action.REPLY, c.value) for c in Category]
     kinds += [("(no category)", Action.REPLY, None), ("escalation: holding reply", Action.ESCALATE, None)]
     for label, action, category in kinds:
         row = {"id": PREVIEW_ID, "account": account.code, "action": action.value, "status": "pending",
                "author_handle": "customer", "lang": lang, "category": category}  # fmt: skip
-        try:
-            reply = console.outbox.compose(holding, Handled.from_row(row), incident, exclude=())
-        except ReplyError as exc:
-            out.append({"kind": label, "text": "", "template": "", "problem": str(exc)})
-            continue
-        out.append({"kind": label, "text": reply.text if reply else "", "template": reply.template if reply else "",
-                    "problem": ""})  # fmt: skip
+        text, template, problem = console.compose(account, row, incident)
+        out.append({"kind": label, "text": text, "template": template, "problem": problem})
     return out
 
 
@@ -54,7 +46,7 @@ def routes(console: Console) -> list[Route]:
         account = account_or_404(request)
         if isinstance(account, Response):
             return account
-        now = console.incident_now(account.code)
+        now = console.outbox.incident(account)
         stored = console.store.incident(account.code)
         states = tuple(s.value for s in IncidentState)
         preview_state = IncidentState(choice(request.query_params.get("state", ""), states) or now.state.value)

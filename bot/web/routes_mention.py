@@ -8,7 +8,6 @@ posts once and the second is refused."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -17,9 +16,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.adapters.store import LABEL_ACTIONS
-from bot.core.lifecycle import Handled
 from bot.core.models import Action
-from bot.core.replies import ReplyError
 from bot.entrypoints import review_actions as act
 from bot.entrypoints.labels import NO_CATEGORY
 from bot.web.console import CATEGORIES, Console, choice, field, flash, who
@@ -30,24 +27,16 @@ NOTE_LIMIT = 500
 
 def template_reply(console: Console, row: dict[str, Any]) -> tuple[str, str]:
     """(text, template) the bot would post for this mention now, or ("", why not). An escalation gets the
-    account's holding wording (``escalate.j2``) even where holding replies are off: it is only a starting point."""
+    account's holding wording (``escalate.j2``): it is only a starting point."""
     account = console.account(row["account"])
     if account is None:
         return "", "the account is no longer configured"
     action = Action.ESCALATE if row["action"] == Action.ESCALATE.value else Action.REPLY
-    handled = Handled.from_row({**row, "action": action.value, "manual_text": None})
     outbox = console.outbox
-    try:
-        composed = outbox.compose(
-            dataclasses.replace(account, holding_reply=True),
-            handled,
-            outbox.incident(account),
-            exclude=(),
-            recent=outbox.recent(account),
-        )
-    except ReplyError as exc:
-        return "", f"no template reply: {exc}"
-    return (composed.text, composed.template) if composed else ("", "no template reply")
+    text, template, problem = console.compose(
+        account, {**row, "action": action.value, "manual_text": None}, outbox.incident(account), outbox.recent(account)
+    )
+    return (text, template) if text else ("", f"no template reply: {problem}" if problem else "no template reply")
 
 
 def routes(console: Console) -> list[Route]:
