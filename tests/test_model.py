@@ -41,11 +41,17 @@ def small_model(lexicon: Classifier) -> Model:
 
 
 def test_features_are_hashed_buckets_of_the_folded_text() -> None:
-    a = hashed("@ShopeeID GABISA LOGIN https://t.co/x 123", "id", None, 16)
-    b = hashed("gabisa   login 999", "id", None, 16)
+    a = hashed("@ShopeeID GABISA LOGIN https://t.co/x 123", None, 16)
+    b = hashed("gabisa   login 999", None, 16)
     assert a == b  # handles, URLs, case, spacing and digit values do not matter
     assert all(0 <= k < 2**16 for k in a)
     assert fold("Lỗi đăng nhập 2x") == "loi dang nhap 0x"
+
+
+def test_traditional_and_simplified_chinese_share_features(lexicon: Classifier) -> None:
+    traditional, simplified = "更新後無法開啟，請修復", "更新后无法开启，请修复"
+    assert hashed(traditional, None, 16) != hashed(simplified, None, 16)
+    assert hashed(traditional, None, 16, lexicon.char_fold) == hashed(simplified, None, 16, lexicon.char_fold)
 
 
 def test_training_twice_on_the_same_rows_gives_the_same_model(lexicon: Classifier, small_model: Model) -> None:
@@ -254,3 +260,20 @@ def test_a_model_failure_falls_back_to_the_lexicon_without_auto_replying(
     assert complaint.reason.startswith("error:model, lexicon complaint:")
     money = clf.classify("@ShopeeID saldo ShopeePay saya hilang 300rb, tolong!", "id")
     assert money.action is Action.ESCALATE
+
+
+def test_the_teams_training_examples_are_valid_and_train() -> None:
+    from collections import Counter
+
+    from bot.entrypoints.learn import TEAM_TRAINING, team_sets
+
+    files = sorted(TEAM_TRAINING.glob("*.jsonl"))
+    assert files and set(files) <= set(team_sets())
+    for path in files:
+        rows, dropped = load([path])
+        assert dropped == 0, path.name
+        lang = path.stem.split("_", 1)[1]
+        assert {r["lang"] for r in rows} == {lang}, path.name
+        actions = Counter(r["action"] for r in rows)
+        assert min(actions[a] for a in ("reply", "escalate", "ignore")) >= 50, path.name
+        assert all(r["repo"] == f"team:{path.stem}" for r in rows)  # a group of its own, never scored

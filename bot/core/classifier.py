@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -65,6 +66,11 @@ class Classifier:
     def load(cls, lexicon_dir: Path) -> Classifier:
         """Read every lexicon file in ``lexicon_dir`` once and compile the matcher."""
         return cls(load_lexicon(lexicon_dir))
+
+    @property
+    def char_fold(self) -> Mapping[int, str]:
+        """The lexicon's character fold (Traditional to Simplified Chinese): the model's features use it too."""
+        return self._fold
 
     def hits(self, folded: str) -> list[Hit]:
         """Every lexicon phrase in a normalised text, left to right, except those inside a longer one."""

@@ -24,6 +24,9 @@ from bot.model.train import TrainConfig
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "corpus.jsonl"
 TEAM_SETS = ROOT / "tests" / "data"
+TEAM_TRAINING = ROOT / "data" / "team"
+"""The team's training-only examples across industries and genres (written from CONVENTIONS.md, not held to
+the lexicon's targets as ``tests/data`` is)."""
 MODEL_DIR = ROOT / "models" / "default"
 CURVE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 LEARNING_FRACTIONS = (0.25, 0.5, 1.0)
@@ -52,7 +55,7 @@ def default_corpus() -> Path | None:
 
 
 def team_sets() -> list[Path]:
-    return sorted(TEAM_SETS.glob("labelled*.jsonl"))
+    return sorted(TEAM_SETS.glob("labelled*.jsonl")) + sorted(TEAM_TRAINING.glob("*.jsonl"))
 
 
 def reserved_for(paths: Sequence[Path]) -> frozenset[str]:

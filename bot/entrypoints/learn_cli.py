@@ -57,7 +57,9 @@ def _dataset(files: tuple[Path, ...], corpus: bool, team: bool) -> Dataset:
     help="More labelled JSONL in the corpus format (e.g. `export --labelled`); repeatable.",
 )
 @click.option("--corpus/--no-corpus", default=True, show_default=True, help="Train on ../shared/corpus.")
-@click.option("--team/--no-team", default=True, show_default=True, help="Train on the team's sets in tests/data.")
+@click.option(
+    "--team/--no-team", default=True, show_default=True, help="Train on the team's sets in tests/data and data/team."
+)
 @click.option(
     "--out",
     "out_dir",

@@ -53,7 +53,7 @@ complaints ("the OTP never arrives") to review, and caught no escalation."""
 class OperatingPoint:
     """Thresholds on calibrated probabilities; one per account (``[accounts.X] reply_threshold`` ...)."""
 
-    reply_threshold: float = 0.65
+    reply_threshold: float = 0.8
     escalate_threshold: float = 0.15
     review_threshold: float = 0.5
     unsure: Unsure = Unsure.REVIEW

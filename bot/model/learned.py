@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from bot.core.classifier import Classifier
-from bot.core.language import DEFAULT, map_tag
+from bot.core.language import DEFAULT
 from bot.core.models import Action, Category, Verdict
 from bot.model.data import NO_CATEGORY
 from bot.model.decide import OperatingPoint, Probabilities, choose
@@ -37,7 +37,7 @@ def post_features(
     """A post's text-only and full feature vectors, with the lexicon's verdict and tags. Training and the
     running bot both call this, so a model always sees at run time the features it was trained on."""
     verdict, tags = lexicon.analyse(text, lang)
-    own, lexical = hashed_parts(text, map_tag(lang) or verdict.lang, reading_of(verdict, tags), bits)
+    own, lexical = hashed_parts(text, reading_of(verdict, tags), bits, lexicon.char_fold)
     return own, merged(own, lexical), verdict, tags
 
 

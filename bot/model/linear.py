@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 1
+FORMAT = 2
+"""2: character 1-5-grams with the Chinese fold, no language feature (1: 2-4-grams and ``lang:``)."""
 
 
 class ModelError(ValueError):
