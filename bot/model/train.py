@@ -114,9 +114,10 @@ def _embeddings(rows: Sequence[dict[str, Any]]) -> np.ndarray:
 def _weights(rows: Sequence[dict[str, Any]], config: TrainConfig) -> np.ndarray:
     confidence = np.array([config.low_confidence_weight if r.get("confidence") == "low" else 1.0 for r in rows])
     if config.source_power and rows:
-        sources = Counter(str(r.get("repo") or "") for r in rows)
+        repos = [str(r.get("repo") or "") for r in rows]
+        sources = Counter(repos)
         median = float(np.median(list(sources.values())))
-        by_source = np.array([(median / sources[str(r.get("repo") or "")]) ** config.source_power for r in rows])
+        by_source = np.array([(median / sources[repo]) ** config.source_power for repo in repos])
         confidence = confidence * by_source / by_source.mean()
     if config.balance != "language":
         return confidence
