@@ -14,10 +14,9 @@ _WEAK_SPOTS = """\
 - Complaint rows are thin in Thai, Vietnamese and Tagalog (a few dozen each, from one or two sources) and
   Chinese complaints are all app-store reviews; Indonesian dominates the corpus. Figures for those languages
   rest on few rows, and reply recall there is far below the other languages'.
-- About half the training rows are the team's own examples (`tests/data`, and `data/team`: some 4,800 posts
-  in the seven languages across industries and genres, written from CONVENTIONS.md by the team, never from
-  the corpus). They always train and are never scored: every figure below is on real posts of a held-out
-  source.
+- {team:,} of the {rows:,} training rows are the team's own examples (`tests/data`, and `data/team`: posts in
+  the seven languages across industries and genres, written from CONVENTIONS.md by the team, never from the
+  corpus). They always train and are never scored: every figure below is on real posts of a held-out source.
 - Many training rows are app-store reviews, longer and retrospective, not tweets.
 - cart, chat and scan failures are rare; escalations without a category are mostly scams and billing disputes.
 - The model reads text only: a post that needs its image or its thread to be understood is guessed from words.
@@ -138,7 +137,8 @@ def render_card(model: Model, figures: dict[str, Any] | None, seconds: float) ->
     lines += ["## Training data", ""]
     lines += _counts("By language", meta.get("by_language", {}))
     lines += _counts("By source", meta.get("by_source", {}))
-    lines += [_WEAK_SPOTS]
+    team = sum(sum(v.values()) for k, v in meta.get("by_source", {}).items() if k.startswith("team:"))
+    lines += [_WEAK_SPOTS.format(team=team, rows=meta.get("rows", 0))]
     return "\n".join(lines)
 
 
