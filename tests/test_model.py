@@ -268,8 +268,10 @@ def test_the_teams_training_examples_are_valid_and_train() -> None:
     from bot.entrypoints.learn import TEAM_TRAINING, team_sets
 
     files = sorted(TEAM_TRAINING.glob("*.jsonl"))
+    held_back = sorted((TEAM_TRAINING / "held_back").glob("*.jsonl"))
     assert files and set(files) <= set(team_sets())
-    for path in files:
+    assert held_back and not set(held_back) & set(team_sets())  # measured, kept, not trained on (README there)
+    for path in files + held_back:
         rows, dropped = load([path])
         assert dropped == 0, path.name
         lang = path.stem.split("_", 1)[1]
