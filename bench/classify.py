@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run (10,000 mentions)")
     parser.add_argument("--mentions", type=int, default=None, help="how many mentions to classify")
-    parser.add_argument("--model", type=Path, default=MODEL, help="model file (models/e5/model.npz: with embeddings)")
+    parser.add_argument("--model", type=Path, default=MODEL, help="model file (model.npz)")
     args = parser.parse_args(argv)
     total = args.mentions or (10_000 if args.quick else 100_000)
     try:

@@ -97,6 +97,20 @@ def test_a_missing_or_broken_model_file_is_a_clear_error(tmp_path: Path) -> None
         Model.load(broken)
 
 
+def test_a_model_with_the_removed_embedding_head_says_to_retrain(tmp_path: Path, small_model: Model) -> None:
+    path = tmp_path / "m.npz"
+    small_model.save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
+    header["action_embed_classes"] = header["action_classes"]  # what `train --embeddings` used to write
+    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    with pytest.raises(ModelError, match=r"sentence-embedding head.*retrain it with `replybot train`"):
+        Model.load(old)
+
+
 def test_the_account_operating_point_decides_between_reply_and_review(lexicon: Classifier, small_model: Model) -> None:
     clf = LearnedClassifier(lexicon, small_model)
     text = "@ShopeeID aplikasinya error terus gabisa dibuka dari pagi"

