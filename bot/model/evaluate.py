@@ -41,7 +41,7 @@ def _fold(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     model = fit(m.subset(train), config, bits=bits)
     x, x_text = m.x[test], m.x_text[test]
-    probs = (
+    probs = (  # as Model.action_proba weighs them, on matrices
         calibrate(raw_probs(model.action, x), model.action.calibration)
         + calibrate(raw_probs(model.action_text, x_text), model.action_text.calibration)
     ) / 2
