@@ -72,3 +72,17 @@ def test_caution_signals_are_read_from_signal_tags_only() -> None:
 def test_a_threshold_outside_zero_to_one_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match=name):
         OperatingPoint(**{name: 1.5})  # type: ignore[arg-type]
+
+
+def test_the_category_comes_from_the_head_of_the_action_taken() -> None:
+    from bot.model.decide import Categories
+    from bot.model.learned import combine
+
+    heads = Categories(reply="login", escalate="wallet")
+    assert combine(p(0.9, 0.05), heads, QUIET, NO_TAGS, POINT).category is Category.LOGIN
+    escalated = combine(p(0.1, 0.6), heads, QUIET, NO_TAGS, POINT)
+    assert (escalated.action, escalated.category) == (Action.ESCALATE, Category.WALLET)
+    guardrail = combine(p(0.99, 0.0), heads, LEX_MONEY, NO_TAGS, POINT)  # a lexicon escalation: the escalation head
+    assert (guardrail.action, guardrail.category) == (Action.ESCALATE, Category.WALLET)
+    no_area = combine(p(0.1, 0.6), Categories("login", "none"), LEX_MONEY, NO_TAGS, POINT)
+    assert no_area.category is Category.WALLET  # the head names no area: the lexicon's category

@@ -111,6 +111,46 @@ def test_a_model_with_the_removed_embedding_head_says_to_retrain(tmp_path: Path,
         Model.load(old)
 
 
+def test_a_model_of_an_older_format_says_to_retrain(tmp_path: Path, small_model: Model) -> None:
+    path = tmp_path / "m.npz"
+    small_model.save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files if not k.startswith("category_escalate_")}
+    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
+    header["format"] = 2  # one category head for replies and escalations alike
+    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    with pytest.raises(ModelError, match=r"model format 2, this code reads 3; retrain it with `replybot train`"):
+        Model.load(old)
+
+
+def test_each_complaint_action_has_its_own_category_head(lexicon: Classifier) -> None:
+    """Replies about login and escalations about the wallet: each head learns the area of its own action."""
+    rows = (
+        [
+            {"text": f"@A cannot log in {i}, the login page keeps failing", "action": "reply", "category": "login"}
+            for i in range(6)
+        ]
+        + [
+            {
+                "text": f"@A my balance vanished {i}, money gone from the wallet",
+                "action": "escalate",
+                "category": "wallet",
+            }
+            for i in range(6)
+        ]
+        + [{"text": f"@A thanks, great service {i}", "action": "ignore", "category": None} for i in range(6)]
+    )
+    rows = [{**r, "lang": "en", "repo": f"s{i % 3}"} for i, r in enumerate(rows)]
+    model = fit(featurise(rows, lexicon, 14, TrainConfig(bits=14)), TrainConfig(bits=14), bits=14)
+    _, categories, _, _ = LearnedClassifier(lexicon, model).read("@A login failing and my balance vanished")
+    assert (categories.reply, categories.escalate) == ("login", "wallet")
+    only_replies = [r for r in rows if r["action"] != "escalate"]  # no escalation to learn from: every complaint
+    model = fit(featurise(only_replies, lexicon, 14, TrainConfig(bits=14)), TrainConfig(bits=14), bits=14)
+    assert LearnedClassifier(lexicon, model).read("@A login failing")[1].escalate == "login"
+
+
 def test_the_account_operating_point_decides_between_reply_and_review(lexicon: Classifier, small_model: Model) -> None:
     clf = LearnedClassifier(lexicon, small_model)
     text = "@ShopeeID aplikasinya error terus gabisa dibuka dari pagi"

@@ -141,6 +141,6 @@ def threshold_curve(settings: Any, rows: list[dict[str, Any]], thresholds: tuple
         fail('--thresholds needs [model] engine = "learned"')
     readings = []
     for row in rows:
-        probs, category, verdict, tags = classifier.read(row["text"], row.get("lang"))
-        readings.append(Reading(row, probs, category, verdict, tags))
+        probs, categories, verdict, tags = classifier.read(row["text"], row.get("lang"))
+        readings.append(Reading(row, probs, categories, verdict, tags))
     return curve(readings, settings.model.point, thresholds or CURVE_THRESHOLDS)

@@ -64,7 +64,8 @@ def render_card(model: Model, figures: dict[str, Any] | None, seconds: float) ->
         f"in {seconds:.0f} s (evaluation included) on {_cpus()} CPU(s)",
         f"- features: hashed character {CHAR_SIZES[0]}-{CHAR_SIZES[-1]}-grams (Traditional Chinese folded to "
         f"Simplified), word 1-2-grams, lexicon signals; no language feature; 2^{model.bits} buckets",
-        f"- heads: action {', '.join(model.action.classes)}; category {', '.join(model.category.classes)}",
+        f"- heads: action {', '.join(model.action.classes)}; category {', '.join(model.category.classes)}, "
+        "one head for replies and one for escalations",
         f"- fit: logistic loss by SGD, alpha {config.get('alpha')}, {config.get('epochs')} epochs, "
         f"seed {config.get('seed')}, balanced by {config.get('balance')}, low-confidence rows weighted "
         f"{config.get('low_confidence_weight')}, each source's rows weighted (median source size / its size)^"

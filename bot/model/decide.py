@@ -76,6 +76,19 @@ class Probabilities:
         return self.reply + self.escalate
 
 
+@dataclass(frozen=True)
+class Categories:
+    """The category heads' choices for a post: the failing area if it is a reply, and if it is an escalation
+    (``none``: no area applies, e.g. a scam report)."""
+
+    reply: str
+    escalate: str
+
+    def of(self, action: Action) -> str:
+        """The area for ``action``: an escalation's head for an escalation, the reply head otherwise."""
+        return self.escalate if action is Action.ESCALATE else self.reply
+
+
 def caution_signals(tags: frozenset[str]) -> list[str]:
     """The caution signals among a post's lexicon tags, sorted."""
     return sorted(t.split(":", 1)[1] for t in tags if t.startswith("signal:") and t[7:] in CAUTION_SIGNALS)

@@ -16,7 +16,7 @@ import numpy as np
 from bot.core.classifier import Classifier
 from bot.core.metrics import Report, Row, Scores, evaluate
 from bot.core.models import Verdict
-from bot.model.decide import OperatingPoint, Probabilities
+from bot.model.decide import Categories, OperatingPoint, Probabilities
 from bot.model.learned import combine
 from bot.model.linear import calibrate
 from bot.model.train import Matrix, TrainConfig, featurise, fit, raw_probs
@@ -28,25 +28,27 @@ class Reading:
 
     row: dict[str, Any]
     probs: Probabilities
-    category: str
+    categories: Categories
     lexicon: Verdict
     tags: frozenset[str]
 
     def verdict(self, point: OperatingPoint) -> Verdict:
-        return combine(self.probs, self.category, self.lexicon, self.tags, point)
+        return combine(self.probs, self.categories, self.lexicon, self.tags, point)
 
 
 def _fold(
     m: Matrix, train: np.ndarray, test: np.ndarray, config: TrainConfig, bits: int
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray, list[Categories]]:
     model = fit(m.subset(train), config, bits=bits)
     x, x_text = m.x[test], m.x_text[test]
     probs = (  # as Model.action_proba weighs them, on matrices
         calibrate(raw_probs(model.action, x), model.action.calibration)
         + calibrate(raw_probs(model.action_text, x_text), model.action_text.calibration)
     ) / 2
-    cats = [model.category.classes[int(j)] for j in raw_probs(model.category, x).argmax(axis=1)]
-    return test, probs, cats
+    reply, escalate = (
+        [head.classes[int(j)] for j in raw_probs(head, x).argmax(axis=1)] for head in model.category_heads
+    )
+    return test, probs, [Categories(r, e) for r, e in zip(reply, escalate, strict=True)]
 
 
 def cross_validate(

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 2
-"""2: character 1-5-grams with the Chinese fold, no language feature (1: 2-4-grams and ``lang:``)."""
+FORMAT = 3
+"""3: a category head per complaint action (2: one category head; 1: 2-4-grams and ``lang:``)."""
 
 
 class ModelError(ValueError):
@@ -66,7 +66,7 @@ def identity_calibration(k: int) -> np.ndarray:
     return np.vstack([np.eye(k), np.zeros((1, k))])
 
 
-HEADS = ("action", "action_text", "category")
+HEADS = ("action", "action_text", "category", "category_escalate")
 _EMBED_HEAD = "action_embed"
 """A head on sentence embeddings, removed 2026-12-04: source-held-out it no longer beat the n-gram heads
 (docs/MODEL.md). A model file that has one is refused with the fix."""
@@ -74,19 +74,29 @@ _EMBED_HEAD = "action_embed"
 
 @dataclass(frozen=True)
 class Model:
-    """Two action heads (reply / escalate / ignore) and the category head, with their feature settings.
+    """Two action heads (reply / escalate / ignore) and two category heads, with their feature settings.
 
     ``action`` reads the text and the lexicon's signals; ``action_text`` the text alone. Their calibrated
     probabilities are averaged: two views that err differently (measured: the pair catches more escalations and
     makes fewer false replies than either alone).
+
+    ``category`` names the failing area of a reply (fitted on reply-labelled rows), ``category_escalate`` that of
+    an escalation (on escalate-labelled rows): an escalation's area follows other cues (money gone is ``wallet``
+    or ``checkout``, a seller's fraud has none), so one head for both confused them.
     """
 
     bits: int
     action: Head
     action_text: Head
     category: Head
+    category_escalate: Head
     meta: dict[str, Any]
     """Data counts, seed, commit, configuration: what the card reports."""
+
+    @property
+    def category_heads(self) -> tuple[Head, Head]:
+        """The reply and the escalation category heads, in that order."""
+        return self.category, self.category_escalate
 
     def action_proba(self, own: dict[int, float], full: dict[int, float]) -> np.ndarray:
         """Averaged calibrated action probabilities (text-only and full)."""
@@ -119,7 +129,10 @@ class Model:
             with np.load(path) as z:
                 header = json.loads(bytes(z["header"]).decode("utf-8"))
                 if header.get("format") != FORMAT:
-                    raise ModelError(f"{path}: model format {header.get('format')}, this code reads {FORMAT}")
+                    raise ModelError(
+                        f"{path}: model format {header.get('format')}, this code reads {FORMAT}; "
+                        "retrain it with `replybot train`"
+                    )
                 if f"{_EMBED_HEAD}_classes" in header:
                     raise ModelError(
                         f"{path}: this model has a sentence-embedding head, which replybot no longer runs; "

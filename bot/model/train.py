@@ -116,7 +116,7 @@ def _weights(rows: Sequence[dict[str, Any]], config: TrainConfig) -> np.ndarray:
     return weights
 
 
-def _sgd(config: TrainConfig) -> Any:
+def _sgd(config: TrainConfig, balanced: bool) -> Any:
     from sklearn.linear_model import SGDClassifier
 
     return SGDClassifier(
@@ -124,21 +124,24 @@ def _sgd(config: TrainConfig) -> Any:
         alpha=config.alpha,
         max_iter=config.epochs,
         tol=None,
-        class_weight="balanced" if config.balance != "language" else None,
+        class_weight="balanced" if balanced else None,
         random_state=config.seed,
     )
 
 
-def _head(x: Any, y: np.ndarray, w: np.ndarray, classes: Sequence[str], config: TrainConfig) -> Head:
-    """A head over ``classes`` (every class gets a column, even one absent from ``y``)."""
+def _head(
+    x: Any, y: np.ndarray, w: np.ndarray, classes: Sequence[str], config: TrainConfig, balanced: bool = True
+) -> Head:
+    """A head over ``classes`` (every class gets a column, even one absent from ``y``). ``balanced``: every
+    class weighs the same in total (the action heads with ``balance = "global"``)."""
     k = len(classes)
     present = sorted(set(y.tolist()))
     weights = np.zeros((x.shape[1], k), np.float32)
     bias = np.full(k, -30.0, np.float32)  # an absent class never wins
-    if len(present) == 1:
-        bias[present[0]] = 0.0
+    if len(present) <= 1:  # nothing to fit: the one class seen wins (with none seen, the first)
+        bias[present[0] if present else 0] = 0.0
         return Head(tuple(classes), weights, bias, identity_calibration(k))
-    model = _sgd(config)
+    model = _sgd(config, balanced)
     model.fit(x, y, sample_weight=w)
     coef = np.asarray(model.coef_, np.float64)
     intercept = np.asarray(model.intercept_, np.float64)
@@ -179,16 +182,23 @@ def _calibration(raw: np.ndarray, y: np.ndarray, w: np.ndarray, k: int) -> np.nd
     fit = LogisticRegression(C=10.0, max_iter=1000)
     fit.fit(logp, y, sample_weight=w)
     matrix = np.zeros((k + 1, k))
-    for j, cls in enumerate(fit.classes_):
-        matrix[:k, int(cls)] = fit.coef_[j]
-        matrix[k, int(cls)] = fit.intercept_[j]
+    matrix[k] = -30.0  # a class absent from ``y`` never wins
+    classes = [int(c) for c in fit.classes_]
+    if len(classes) == 2:  # binary: one coefficient row, the logit of the second class against the first
+        matrix[k, classes[0]] = 0.0
+        matrix[:k, classes[1]], matrix[k, classes[1]] = fit.coef_[0], fit.intercept_[0]
+        return matrix
+    for j, cls in enumerate(classes):
+        matrix[:k, cls] = fit.coef_[j]
+        matrix[k, cls] = fit.intercept_[j]
     return matrix
 
 
 def _calibrated_head(x: Any, m: Matrix, config: TrainConfig) -> Head:
     """An action head on ``x``, calibrated on predictions for each source group by a head fitted without it."""
     k = len(ACTIONS)
-    head = _head(x, m.actions, m.weights, ACTIONS, config)
+    balanced = config.balance != "language"
+    head = _head(x, m.actions, m.weights, ACTIONS, config, balanced)
     if config.calibration_folds < 2:
         return head
     folds = _fold_of(m.groups, config.calibration_folds)
@@ -197,19 +207,32 @@ def _calibrated_head(x: Any, m: Matrix, config: TrainConfig) -> Head:
     raw = np.zeros((len(m.actions), k))
     for f in sorted(set(folds.tolist())):
         train, test = folds != f, folds == f
-        raw[test] = raw_probs(_head(x[train], m.actions[train], m.weights[train], ACTIONS, config), x[test])
+        fold_head = _head(x[train], m.actions[train], m.weights[train], ACTIONS, config, balanced)
+        raw[test] = raw_probs(fold_head, x[test])
     return Head(head.classes, head.weights, head.bias, _calibration(raw, m.actions, m.weights, k))
 
 
-def fit(m: Matrix, config: TrainConfig, meta: dict[str, Any] | None = None, bits: int | None = None) -> Model:
-    """All three heads on every row of ``m``, the action heads calibrated on out-of-source predictions."""
+def _category_head(m: Matrix, action: str, config: TrainConfig) -> Head:
+    """The category head of one complaint action, fitted on the rows labelled with it.
+
+    Not class-balanced: a rare area (``cart``, ``chat``) should not win over the common one on weak evidence.
+    Source-held-out, one head per action without balancing raised category accuracy 0.785 → 0.810 against one
+    balanced head for both actions (0.802 with balancing)."""
     classes = (*CATEGORIES, NO_CATEGORY)
-    complaint = m.actions != ACTIONS.index("ignore")
-    y_cat = np.array([classes.index(c) for c, keep in zip(m.categories, complaint, strict=True) if keep])
+    rows = m.actions == ACTIONS.index(action)
+    if not rows.any():  # no row of this action (a small custom set): learn from every complaint
+        rows = m.actions != ACTIONS.index("ignore")
+    y = np.array([classes.index(c) for c, keep in zip(m.categories, rows, strict=True) if keep], dtype=np.int64)
+    return _head(m.x[rows], y, m.weights[rows], classes, config, balanced=False)
+
+
+def fit(m: Matrix, config: TrainConfig, meta: dict[str, Any] | None = None, bits: int | None = None) -> Model:
+    """All four heads on every row of ``m``, the action heads calibrated on out-of-source predictions."""
     return Model(
         bits or int(np.log2(m.x.shape[1])),
         action=_calibrated_head(m.x, m, config),
         action_text=_calibrated_head(m.x_text, m, config),
-        category=_head(m.x[complaint], y_cat, m.weights[complaint], classes, config),
+        category=_category_head(m, "reply", config),
+        category_escalate=_category_head(m, "escalate", config),
         meta={"config": asdict(config), **(meta or {})},
     )
