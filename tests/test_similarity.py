@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.models import Action, Category, IncidentState
 from bot.core.replies import NoFreshWording, ReplyComposer
-from bot.core.similarity import NEAR, OtherAccounts, gist, overlap, shingles
+from bot.core.similarity import NEAR, OtherAccounts, gist, near, overlap, shingles
 from bot.core.template_check import check_templates, near_duplicates
 from bot.settings import Account
 
@@ -33,6 +35,13 @@ def test_light_edits_are_near_the_same_and_a_rewrite_is_not() -> None:
     rewrite = "@rina Logins are failing for a number of people right now; engineers are fixing it. Ref: A7K2QX"
     assert score(BASE, edited) >= NEAR
     assert score(BASE, rewrite) < 0.3
+
+
+@given(st.frozensets(st.integers(0, 40).map(str), max_size=30), st.frozensets(st.integers(0, 40).map(str), max_size=30))
+def test_near_skips_only_pairs_that_cannot_reach_the_threshold(a: frozenset[str], b: frozenset[str]) -> None:
+    """The size shortcut of ``near`` never hides a pair whose overlap reaches NEAR, and never invents one."""
+    score = overlap(a, b)
+    assert near(a, b) == (score if score >= NEAR else None)
 
 
 def test_thai_and_chinese_are_compared_without_spaces() -> None:

@@ -41,7 +41,19 @@ def overlap(a: frozenset[str], b: frozenset[str]) -> float:
     """Jaccard overlap of two shingle sets, 0 to 1."""
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
+
+
+def near(a: frozenset[str], b: frozenset[str]) -> float | None:
+    """The overlap of ``a`` and ``b`` when it is at least :data:`NEAR`, else None. Sets whose sizes differ too
+    much to reach it are not intersected (the overlap is at most the smaller size over the larger): the
+    template check compares every pair of wordings at start-up."""
+    small, large = sorted((len(a), len(b)))
+    if not small or small < NEAR * large:
+        return None
+    score = overlap(a, b)
+    return score if score >= NEAR else None
 
 
 @dataclass
@@ -57,4 +69,4 @@ class OtherAccounts:
     def repeats(self, text: str) -> bool:
         """True when ``text`` is the same or nearly the same as a recent post of another account."""
         mine = shingles(text)
-        return any(overlap(mine, theirs) >= NEAR for theirs in self.posts)
+        return any(near(mine, theirs) is not None for theirs in self.posts)

@@ -30,7 +30,7 @@ from bot.core.replies import (
     login_file,
     weighted_length,
 )
-from bot.core.similarity import NEAR, overlap, shingles
+from bot.core.similarity import near, shingles
 from bot.settings import Account
 
 
@@ -215,7 +215,7 @@ def near_duplicates(composer: ReplyComposer, accounts: Iterable[Account]) -> lis
                     continue  # reported by the render check
                 grams = shingles(text)
                 twin = next(
-                    ((n, j, score) for n, j, g in seen.get(lang, []) if (score := overlap(grams, g)) >= NEAR), None
+                    ((n, j, score) for n, j, g in seen.get(lang, []) if (score := near(grams, g)) is not None), None
                 )
                 if twin:
                     problems.append(
