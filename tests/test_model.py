@@ -97,30 +97,27 @@ def test_a_missing_or_broken_model_file_is_a_clear_error(tmp_path: Path) -> None
         Model.load(broken)
 
 
-def test_a_model_with_the_removed_embedding_head_says_to_retrain(tmp_path: Path, small_model: Model) -> None:
+def _older(tmp_path: Path, model: Model, header_edits: dict[str, Any], drop: str = "") -> Path:
+    """``model`` saved as an older code wrote it: header fields changed, arrays starting with ``drop`` gone."""
     path = tmp_path / "m.npz"
-    small_model.save(path)
+    model.save(path)
     with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
-    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
-    header["action_embed_classes"] = header["action_classes"]  # what `train --embeddings` used to write
+        arrays = {k: z[k] for k in z.files if not (drop and k.startswith(drop))}
+    header = {**json.loads(bytes(arrays["header"]).decode("utf-8")), **header_edits}
     arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     old = tmp_path / "old.npz"
     np.savez(old, **arrays)
+    return old
+
+
+def test_a_model_with_the_removed_embedding_head_says_to_retrain(tmp_path: Path, small_model: Model) -> None:
+    old = _older(tmp_path, small_model, {"action_embed_classes": list(small_model.action.classes)})
     with pytest.raises(ModelError, match=r"sentence-embedding head.*retrain it with `replybot train`"):
         Model.load(old)
 
 
 def test_a_model_of_an_older_format_says_to_retrain(tmp_path: Path, small_model: Model) -> None:
-    path = tmp_path / "m.npz"
-    small_model.save(path)
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files if not k.startswith("category_escalate_")}
-    header = json.loads(bytes(arrays["header"]).decode("utf-8"))
-    header["format"] = 2  # one category head for replies and escalations alike
-    arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    old = tmp_path / "old.npz"
-    np.savez(old, **arrays)
+    old = _older(tmp_path, small_model, {"format": 2}, drop="category_escalate_")  # one category head for both
     with pytest.raises(ModelError, match=r"model format 2, this code reads 3; retrain it with `replybot train`"):
         Model.load(old)
 

@@ -143,15 +143,22 @@ def _head(
         return Head(tuple(classes), weights, bias, identity_calibration(k))
     model = _sgd(config, balanced)
     model.fit(x, y, sample_weight=w)
+    for cls, coef, intercept in _per_class(model):
+        weights[:, cls] = coef
+        bias[cls] = intercept
+    return Head(tuple(classes), weights, bias, identity_calibration(k))
+
+
+def _per_class(model: Any) -> list[tuple[int, np.ndarray, float]]:
+    """(class, coefficients, intercept) of a fitted scikit-learn linear classifier, one per class it saw. A
+    binary fit has one coefficient row, for the second class: it is split into two opposite halves, which give
+    the same softmax."""
     coef = np.asarray(model.coef_, np.float64)
     intercept = np.asarray(model.intercept_, np.float64)
-    if len(present) == 2:  # binary: one coefficient row for the second class
+    if len(model.classes_) == 2:
         coef = np.vstack([-coef[0], coef[0]]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
-    for j, cls in enumerate(model.classes_):
-        weights[:, int(cls)] = coef[j]
-        bias[int(cls)] = intercept[j]
-    return Head(tuple(classes), weights, bias, identity_calibration(k))
+    return [(int(cls), coef[j], float(intercept[j])) for j, cls in enumerate(model.classes_)]
 
 
 def raw_probs(head: Head, x: Any) -> np.ndarray:
@@ -183,14 +190,9 @@ def _calibration(raw: np.ndarray, y: np.ndarray, w: np.ndarray, k: int) -> np.nd
     fit.fit(logp, y, sample_weight=w)
     matrix = np.zeros((k + 1, k))
     matrix[k] = -30.0  # a class absent from ``y`` never wins
-    classes = [int(c) for c in fit.classes_]
-    if len(classes) == 2:  # binary: one coefficient row, the logit of the second class against the first
-        matrix[k, classes[0]] = 0.0
-        matrix[:k, classes[1]], matrix[k, classes[1]] = fit.coef_[0], fit.intercept_[0]
-        return matrix
-    for j, cls in enumerate(classes):
-        matrix[:k, cls] = fit.coef_[j]
-        matrix[k, cls] = fit.intercept_[j]
+    for cls, coef, intercept in _per_class(fit):
+        matrix[:k, cls] = coef
+        matrix[k, cls] = intercept
     return matrix
 
 
